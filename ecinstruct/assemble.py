@@ -1,0 +1,78 @@
+"""Turn one task's placed candidates into published records (records.RECORD_SCHEMA).
+
+Seen wordings are drawn per sample by a hash of its id, so a sample keeps its wording across
+rebuilds; the unseen-instruction test splits copy test_ind / test_ood with the held-out wording.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import jinja2.meta
+import polars as pl
+
+from ecinstruct import render
+from ecinstruct.records import COLUMNS, RECORD_SCHEMA, SPLIT_SETTINGS, UNSEEN_OF
+from ecinstruct.tasks.base import Task
+
+
+def _content_id(task: str, setting: str, inp: str, options: list[str] | None, output: str) -> str:
+    payload = json.dumps([task, setting, inp, options, output], ensure_ascii=False)
+    return hashlib.sha256(payload.encode()).hexdigest()[:20]
+
+
+def _uses_variables(task: str, wording: int) -> bool:
+    env = render.environment()
+    name = render.template_names(task)[wording]
+    source = env.loader.get_source(env, name)[0]
+    return bool(jinja2.meta.find_undeclared_variables(env.parse(source)))
+
+
+def _instructions(task: str, wordings: list[int], inputs: list[str], options: list) -> list[str]:
+    # Most templates are constant text: render those once, not once per sample.
+    constant = {
+        w: render.render(task, w, "", None) for w in set(wordings) if not _uses_variables(task, w)
+    }
+    return [
+        constant[w] if w in constant else render.render(task, w, i, o)
+        for w, i, o in zip(wordings, inputs, options, strict=True)
+    ]
+
+
+def records(task: Task, placed: pl.DataFrame) -> pl.DataFrame:
+    """`placed` holds usable candidates with a `split` among the four base splits."""
+    if placed.is_empty():
+        return pl.DataFrame(schema=RECORD_SCHEMA)
+    seen = [w for w in range(render.N_WORDINGS) if w != task.unseen_instruction]
+    base = placed.with_columns(
+        pl.col("split").replace_strict(SPLIT_SETTINGS, return_dtype=pl.String).alias("setting")
+    )
+    unseen = (
+        base.filter(pl.col("split").is_in(list(UNSEEN_OF)))
+        .with_columns(pl.col("split").replace_strict(UNSEEN_OF, return_dtype=pl.String))
+        .with_columns(
+            pl.col("split").replace_strict(SPLIT_SETTINGS, return_dtype=pl.String).alias("setting")
+        )
+    )
+    df = pl.concat([base, unseen])
+    rows = df.select("setting", "input", "options", "output").rows()
+    ids = [_content_id(task.name, s, i, o, out) for s, i, o, out in rows]
+    is_unseen = df["split"].is_in(list(UNSEEN_OF.values())).to_list()
+    # The wording choice hashes the *seen* sample's id so unseen copies don't shift it.
+    wordings = [
+        task.unseen_instruction
+        if u
+        else seen[int(_content_id(task.name, "", i, o, out)[:8], 16) % len(seen)]
+        for u, (_, i, o, out) in zip(is_unseen, rows, strict=True)
+    ]
+    instructions = _instructions(
+        task.name, wordings, df["input"].to_list(), df["options"].to_list()
+    )
+    out = df.with_columns(
+        pl.Series("id", ids, dtype=pl.String),
+        pl.lit(task.name).alias("task"),
+        pl.Series("instruction", instructions, dtype=pl.String),
+        pl.Series("instruction_id", [f"{task.name}/{w}" for w in wordings], dtype=pl.String),
+    )
+    return out.select([pl.col(c).cast(RECORD_SCHEMA[c]) for c in COLUMNS]).sort("split", "id")

@@ -1,0 +1,226 @@
+"""One build: sources -> canonical tables -> tasks -> splits -> records -> audit -> folder.
+
+Pure steps in the middle, reading and writing only at the two ends (STYLE.md rule 3).
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from ecinstruct import __version__, assemble, audit, card, splits, writer
+from ecinstruct.canonical import Canonical
+from ecinstruct.config import BuildConfig
+from ecinstruct.errors import UserError
+from ecinstruct.progress import Progress
+from ecinstruct.records import RECORD_SCHEMA, SPLITS
+from ecinstruct.tasks import REGISTRY
+from ecinstruct.tasks.base import Task, TaskContext
+
+# Canonical columns that name products, per table: the OOD universe is every product an
+# OOD-capable task can show.
+PRODUCT_COLUMNS = {
+    "reviews": ("product_id",),
+    "relations": ("product_id", "related_id"),
+    "matches": ("left_id", "right_id"),
+    "attributes": ("product_id",),
+    "judgments": ("product_id",),
+    "questions": ("product_id",),
+    "products": ("product_id",),
+}
+
+
+class BuildFailed(Exception):
+    """The build ran but its output breaks a promise (e.g. OOD leakage); exit code 1."""
+
+
+@dataclass
+class TaskResult:
+    task: str
+    status: str  # built | skipped
+    note: str = ""
+    counts: dict[str, int] = field(default_factory=dict)
+    dropped: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def select_tasks(names: tuple[str, ...]) -> list[Task]:
+    unknown = [n for n in names if n not in REGISTRY]
+    if unknown:
+        raise UserError(f"unknown task(s) {', '.join(unknown)}; known: {', '.join(REGISTRY)}")
+    return [REGISTRY[n] for n in (names or tuple(REGISTRY))]
+
+
+def ood_universe(canonical: Canonical, tasks: list[Task]) -> pl.DataFrame:
+    tables = {t for task in tasks if task.has_ood for t in task.tables}
+    frames = [
+        canonical[t].select(pl.col(c).alias("product_id"), "source")
+        for t in sorted(tables)
+        for c in PRODUCT_COLUMNS.get(t, ())
+    ]
+    if not frames:
+        return pl.DataFrame(
+            schema={"product_id": pl.String, "source": pl.String, "category": pl.String}
+        )
+    ids = pl.concat(frames).drop_nulls().unique()
+    cats = (
+        canonical["products"]
+        .select("product_id", "source", "category")
+        .unique(["product_id", "source"])
+    )
+    return ids.join(cats, on=["product_id", "source"], how="left").sort("product_id", "source")
+
+
+def build_task(
+    task: Task, canonical: Canonical, ood: pl.DataFrame, config: BuildConfig
+) -> tuple[TaskResult, pl.DataFrame, pl.DataFrame]:
+    """Returns the task's result line, its records and its dropped candidates."""
+    start = time.perf_counter()
+    if all(canonical[t].is_empty() for t in task.tables):
+        note = f"skipped: no source provides {' / '.join(task.tables)}"
+        return (
+            TaskResult(task.name, "skipped", note),
+            pl.DataFrame(schema=RECORD_SCHEMA),
+            pl.DataFrame(),
+        )
+    sizes = config.sizes(task.sizes)
+    ctx = TaskContext(seed=config.seed, ood_products=ood, max_candidates=3 * sum(sizes) + 1000)
+    cands = task.build(canonical, ctx)
+    # Exact duplicates of one input would put the same question in two splits, or twice in one.
+    first = pl.col("input").cum_count().over("input") == 1
+    cands = cands.with_columns(
+        pl.when(pl.col("drop_reason").is_null() & ~first)
+        .then(pl.lit("duplicate_input"))
+        .otherwise(pl.col("drop_reason"))
+        .alias("drop_reason")
+    )
+    placed = splits.assign(cands, ood, sizes, task.has_ood, config.seed)
+    kept = placed.filter(pl.col("drop_reason").is_null())
+    dropped = placed.filter(pl.col("drop_reason").is_not_null())
+    records = assemble.records(task, kept)
+    counts = dict(records.group_by("split").len().iter_rows())
+    result = TaskResult(
+        task.name,
+        "built" if records.height else "empty",
+        counts={s: counts.get(s, 0) for s in SPLITS if s in counts or _has_split(task, s)},
+        dropped=dict(sorted(dropped.group_by("drop_reason").len().iter_rows())),
+        seconds=round(time.perf_counter() - start, 3),
+    )
+    if not records.height:
+        result.note = "no usable samples: see drop reasons"
+    elif task.has_ood and not counts.get("test_ood"):
+        result.note = "test_ood empty: no sample lies wholly in held-out products"
+    keep_cols = ["drop_reason", "split", "group", "input", "output", "product_ids"]
+    dropped = dropped.filter(pl.col("drop_reason") != "over_quota").select(
+        pl.lit(task.name).alias("task"), *keep_cols
+    )
+    return result, records, dropped
+
+
+def _has_split(task: Task, split: str) -> bool:
+    return task.has_ood or "ood" not in split
+
+
+def default_sources(config: BuildConfig) -> Path:
+    """The built-in sample, generated once per (scale, seed) into the user cache."""
+    from ecinstruct.paths import cache_dir
+    from ecinstruct.sample import generate
+
+    folder = cache_dir() / "sample" / f"scale-{config.sample_scale:g}-seed-{config.seed}"
+    toml = folder / "sources.toml"
+    if not toml.is_file():
+        with writer.atomic_folder(folder) as tmp:
+            generate(tmp, scale=config.sample_scale, seed=config.seed, progress=config.progress)
+    return toml
+
+
+def run(config: BuildConfig, argv: list[str] | None = None) -> dict:
+    """Build the dataset folder `config.out`; returns the manifest written as build.json."""
+    from ecinstruct.sources import load_canonical
+    from ecinstruct.sources.config import load_sources_config
+
+    t0 = time.perf_counter()
+    timings: dict[str, float] = {}
+    tasks = select_tasks(config.tasks)
+    sources_path = config.sources or default_sources(config)
+    specs = load_sources_config(sources_path)
+    canonical, provenance = load_canonical(specs, progress=config.progress)
+    timings["load_sources"] = time.perf_counter() - t0
+
+    t = time.perf_counter()
+    ood_cats = {s.kind: tuple(s.ood_categories) for s in specs if s.ood_categories}
+    ood = splits.ood_products(
+        ood_universe(canonical, tasks), ood_cats, config.ood_fraction, config.seed
+    )
+    results, all_records, all_dropped = [], [], []
+    with Progress(enabled=config.progress) as bar:
+        for task in bar.iter(tasks, "building tasks", lambda tk: tk.name):
+            res, recs, dropped = build_task(task, canonical, ood, config)
+            results.append(res)
+            all_records.append(recs)
+            if dropped.height:
+                all_dropped.append(dropped)
+    records = pl.concat(all_records)
+    timings["build_tasks"] = time.perf_counter() - t
+
+    report = audit.audit(records)
+    if not report["ood_leak"]["passed"]:
+        raise BuildFailed(
+            f"OOD leak: {report['ood_leak']['leaked_products']} test_ood products appear in "
+            f"train/validation, e.g. {report['ood_leak']['examples'][:2]}"
+        )
+    rejected = canonical["rejected"]
+    gate = {"passed": True, "checks": {"ood_leak": True}}
+    manifest = {
+        "ecinstruct_version": __version__,
+        "command": "python -m ecinstruct "
+        + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])),
+        "config": config.to_json() | {"sources": str(sources_path)},
+        "sources": provenance,
+        "canonical_rows": canonical.counts(),
+        "ood_products": ood.height,
+        "tasks": {r.task: r.__dict__ for r in results},
+        "task_versions": {t.name: t.version for t in tasks},
+        "rejected": _count(rejected, ["source", "reason"]),
+        "audit": report,
+        "gate": gate,
+    }
+    t = time.perf_counter()
+    with writer.atomic_folder(config.out) as tmp:
+        for task, res in zip(tasks, results, strict=True):
+            if res.status == "skipped":
+                continue
+            task_recs = records.filter(pl.col("task") == task.name)
+            for split in res.counts:
+                writer.write_split(
+                    tmp,
+                    task.name,
+                    split,
+                    task_recs.filter(pl.col("split") == split),
+                    config.shard_rows,
+                )
+        writer.write_parquet(rejected, tmp / "rejected.parquet")
+        dropped = pl.concat(all_dropped) if all_dropped else pl.DataFrame()
+        if dropped.height:
+            writer.write_parquet(dropped, tmp / "dropped.parquet")
+        manifest["files"] = writer.file_hashes(tmp, keep=lambda rel: rel.startswith("data/"))
+        timings["write"] = time.perf_counter() - t
+        timings["total"] = time.perf_counter() - t0
+        manifest["timings_s"] = {k: round(v, 3) for k, v in timings.items()}
+        (tmp / "build.json").write_text(
+            json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n"
+        )
+        (tmp / "README.md").write_text(card.render(manifest, tasks))
+    return manifest
+
+
+def _count(df: pl.DataFrame, by: list[str]) -> list[dict]:
+    if df.is_empty():
+        return []
+    return df.group_by(by).len("rows").sort(by).to_dicts()

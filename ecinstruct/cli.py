@@ -1,0 +1,165 @@
+"""Command line: each command is a thin layer over one library function."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ecinstruct.config import DEFAULT_OUT, BuildConfig
+from ecinstruct.errors import UserError
+from ecinstruct.progress import console
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Build, check, report and publish ECInstruct e-commerce instruction data.",
+    pretty_exceptions_enable=False,
+)
+
+
+def _tasks(value: str | None) -> tuple[str, ...]:
+    return tuple(t.strip() for t in value.split(",") if t.strip()) if value else ()
+
+
+@app.command()
+def build(
+    sources: Annotated[
+        Path | None, typer.Option(help="Build configuration TOML; default: the built-in sample.")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Output dataset folder.")] = DEFAULT_OUT,
+    per_task: Annotated[
+        int | None,
+        typer.Option(help="About N training samples per task; other splits scale alike."),
+    ] = None,
+    tasks: Annotated[
+        str | None, typer.Option(help="Comma-separated task names (default: all).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed for every sampling and split decision.")] = 0,
+    ood_fraction: Annotated[
+        float,
+        typer.Option(help="Products held out for test_ood when a source names no ood_categories."),
+    ] = 0.1,
+    sample_scale: Annotated[
+        float, typer.Option(help="Size of the built-in sample when --sources is not given.")
+    ] = 1.0,
+    allow_failed_checks: Annotated[
+        bool,
+        typer.Option(
+            help="Write the dataset even when the quality gate fails (marked not publishable)."
+        ),
+    ] = False,
+    progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
+) -> None:
+    """Build a Hub-ready dataset folder from raw sources.
+
+    Example: python -m ecinstruct build --sources ../shared/data/real/sources.toml --out build/real
+    """
+    from ecinstruct.build import run
+    from ecinstruct.summary import print_summary
+
+    config = BuildConfig(
+        sources=sources,
+        out=out,
+        seed=seed,
+        per_task=per_task,
+        tasks=_tasks(tasks),
+        ood_fraction=ood_fraction,
+        sample_scale=sample_scale,
+        allow_failed_checks=allow_failed_checks,
+        progress=progress,
+    )
+    manifest = run(config)
+    print_summary(manifest, out)
+    if not manifest["gate"]["passed"] and not allow_failed_checks:
+        raise typer.Exit(1)
+
+
+@app.command()
+def sample(
+    out: Annotated[Path, typer.Option(help="Folder for the raw files and their sources.toml.")],
+    scale: Annotated[
+        float, typer.Option(help="1 = the built-in sample; 65 = about 2M reviews, 500k products.")
+    ] = 1.0,
+    seed: Annotated[int, typer.Option()] = 0,
+    progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
+) -> None:
+    """Write raw sample files in every published source format, plus a sources.toml.
+
+    Example: python -m ecinstruct sample --out /tmp/sample --scale 2
+    """
+    from ecinstruct.sample import generate
+    from ecinstruct.writer import atomic_folder
+
+    with atomic_folder(out) as tmp:
+        generate(tmp, scale=scale, seed=seed, progress=progress)
+    console.print(
+        f"wrote sample to {out} (use: python -m ecinstruct build --sources {out / 'sources.toml'})"
+    )
+
+
+@app.command()
+def validate(
+    folder: Annotated[Path, typer.Argument(help="A built dataset folder.")] = DEFAULT_OUT,
+) -> None:
+    """Run every data check on a built dataset folder; exit 0 when the gate passes, 1 when not.
+
+    Example: python -m ecinstruct validate build/ecinstruct
+    """
+    from quality.validate import print_validation, validate_folder
+
+    result = validate_folder(folder)
+    print_validation(result)
+    if not result["passed"]:
+        raise typer.Exit(1)
+
+
+@app.command()
+def report(
+    folder: Annotated[Path, typer.Argument(help="A built dataset folder.")] = DEFAULT_OUT,
+) -> None:
+    """Write quality_report.html and quality_report.md into a built dataset folder.
+
+    Example: python -m ecinstruct report build/ecinstruct
+    """
+    from quality.report import write_report
+
+    for path in write_report(folder):
+        console.print(f"wrote {path}")
+
+
+@app.command()
+def publish(
+    folder: Annotated[Path, typer.Argument(help="A built dataset folder.")],
+    repo_id: Annotated[str, typer.Option(help="NAMESPACE/NAME on the Hub.")],
+    revision: Annotated[str | None, typer.Option(help="Branch to push to.")] = None,
+    tag: Annotated[str | None, typer.Option(help="Tag the pushed commit.")] = None,
+    private: Annotated[bool, typer.Option(help="Create the repo as private.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option(help="Print what would be uploaded; upload nothing.")
+    ] = False,
+) -> None:
+    """Publish a built, checked dataset folder to the Hugging Face Hub.
+
+    Example: python -m ecinstruct publish build/ecinstruct --repo-id me/ecinstruct --tag v0.1
+    """
+    from ecinstruct.publish import publish as do_publish
+
+    do_publish(folder, repo_id, revision=revision, tag=tag, private=private, dry_run=dry_run)
+
+
+def main() -> None:
+    from ecinstruct.build import BuildFailed
+
+    try:
+        app()
+    except UserError as e:
+        console.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True)
+        raise SystemExit(e.exit_code) from None
+    except BuildFailed as e:
+        console.print(f"[red]build failed:[/red] {e}", highlight=False, soft_wrap=True)
+        raise SystemExit(1) from None
+    except KeyboardInterrupt:
+        console.print("interrupted; earlier output left as it was")
+        raise SystemExit(130) from None

@@ -1,0 +1,59 @@
+"""Progress display for long steps (rich), silent when disabled or not on a terminal."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import TypeVar
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+from rich.progress import Progress as RichProgress
+
+T = TypeVar("T")
+console = Console(stderr=True)
+
+
+class Progress:
+    def __init__(self, enabled: bool = True):
+        self.enabled = enabled
+        self._rich: RichProgress | None = None
+
+    def __enter__(self) -> Progress:
+        if self.enabled:
+            self._rich = RichProgress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=console,
+                transient=True,
+            )
+            self._rich.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._rich is not None:
+            self._rich.__exit__(*exc)
+
+    def iter(self, items: list[T], label: str, name: Callable[[T], str] = str) -> Iterator[T]:
+        if self._rich is None:
+            yield from items
+            return
+        bar = self._rich.add_task(label, total=len(items))
+        for item in items:
+            self._rich.update(bar, description=f"{label}: {name(item)}")
+            yield item
+            self._rich.advance(bar)
+
+
+def track(
+    items: Iterable[T], label: str, total: int | None = None, enabled: bool = True
+) -> Iterator[T]:
+    with Progress(enabled) as p:
+        if p._rich is None:
+            yield from items
+            return
+        bar = p._rich.add_task(label, total=total)
+        for item in items:
+            yield item
+            p._rich.advance(bar)

@@ -1,0 +1,138 @@
+"""Product-disjoint split assignment (SPEC.md "OOD"; issue: OOD disjoint across *all* tasks).
+
+1. `ood_products` picks, once per build, the products held out for test_ood: the products of
+   configured `ood_categories`, or else a seeded hash holdout of products.
+2. `assign` places one task's candidates: a candidate whose products are all held out is a
+   test_ood candidate; one with none held out goes to train / validation / test_ind by a
+   seeded hash of its `group` (so a group never straddles those splits); a candidate mixing
+   both would leak and is dropped with a reason. Each split is then capped at its quota by a
+   seeded hash order, so the same inputs and seed give the same samples whatever the threads.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+IND_SPLITS = ("train", "validation", "test_ind")
+HASH_MAX = float(2**64)
+
+
+def unit_hash(expr: pl.Expr, seed: int, salt: int) -> pl.Expr:
+    """A deterministic pseudo-uniform number in [0, 1) from `expr` (strings)."""
+    return expr.hash(seed=seed * 7919 + salt).cast(pl.Float64) / HASH_MAX
+
+
+def ood_products(
+    universe: pl.DataFrame,
+    ood_categories: dict[str, tuple[str, ...]],
+    fraction: float,
+    seed: int,
+) -> pl.DataFrame:
+    """The held-out products, one column `product_id`.
+
+    `universe` has product_id, source, category: every product that an OOD-capable task can
+    show. A product from a source with configured `ood_categories` is held out when its category
+    is one of them; a product from any other source is held out when its seeded hash falls
+    under `fraction`. A product held out by any of its rows is held out.
+    """
+    if universe.is_empty():
+        return pl.DataFrame(schema={"product_id": pl.String})
+    configured = pl.DataFrame(
+        {
+            "source": list(ood_categories),
+            "ood_cats": [list(v) for v in ood_categories.values()],
+        },
+        schema={"source": pl.String, "ood_cats": pl.List(pl.String)},
+    )
+    df = universe.join(configured, on="source", how="left")
+    by_category = pl.col("ood_cats").is_not_null()
+    held = (
+        pl.when(by_category)
+        .then(pl.col("category").is_in(pl.col("ood_cats")).fill_null(False))
+        .otherwise(unit_hash(pl.col("product_id"), seed, 1) < fraction)
+    )
+    return df.filter(held).select("product_id").unique().sort("product_id")
+
+
+def side(cands: pl.DataFrame, ood: pl.DataFrame) -> pl.Series:
+    """'ood' when all of a candidate's products are held out, 'ind' when none are, else 'mixed'."""
+    held = ood["product_id"].implode()
+    n_held = cands.select(
+        pl.col("product_ids").list.eval(pl.element().is_in(held)).list.sum().alias("n")
+    )["n"]
+    n_all = cands["product_ids"].list.len()
+    return (
+        pl.DataFrame({"h": n_held, "a": n_all})
+        .select(
+            pl.when(pl.col("a") == 0)
+            .then(pl.lit("ind"))
+            .when(pl.col("h") == 0)
+            .then(pl.lit("ind"))
+            .when(pl.col("h") == pl.col("a"))
+            .then(pl.lit("ood"))
+            .otherwise(pl.lit("mixed"))
+            .alias("side")
+        )
+        .to_series()
+    )
+
+
+def assign(
+    cands: pl.DataFrame,
+    ood: pl.DataFrame,
+    sizes: tuple[int, int, int, int],
+    has_ood: bool,
+    seed: int,
+) -> pl.DataFrame:
+    """Add `split` (or a `drop_reason`) to usable candidates; returns all rows.
+
+    Rows over a split's quota get drop_reason `over_quota` — not an error, but counted so the
+    report can say how much more data the sources held.
+    """
+    n_train, n_val, n_test, n_ood = sizes
+    df = cands.with_columns(side(cands, ood).alias("_side"))
+    ind_total = n_train + n_val + n_test
+    # Groups are spread over the IND splits in proportion to their quotas.
+    u = unit_hash(pl.col("group"), seed, 2)
+    cut_train = n_train / ind_total if ind_total else 1.0
+    cut_val = (n_train + n_val) / ind_total if ind_total else 1.0
+    ind_split = (
+        pl.when(u < cut_train)
+        .then(pl.lit("train"))
+        .when(u < cut_val)
+        .then(pl.lit("validation"))
+        .otherwise(pl.lit("test_ind"))
+    )
+    df = df.with_columns(
+        pl.when(pl.col("_side") == "mixed")
+        .then(pl.lit("straddles_ood"))
+        .when((pl.col("_side") == "ood") & pl.lit(not has_ood))
+        .then(pl.lit("ood_product_in_task_without_ood"))
+        .otherwise(pl.col("drop_reason"))
+        .alias("drop_reason"),
+        pl.when(pl.col("_side") == "ood")
+        .then(pl.lit("test_ood"))
+        .otherwise(ind_split)
+        .alias("split"),
+    )
+    # Cap each split at its quota by a seeded hash of the sample content.
+    quota = pl.col("split").replace_strict(
+        {"train": n_train, "validation": n_val, "test_ind": n_test, "test_ood": n_ood},
+        return_dtype=pl.Int64,
+    )
+    order = unit_hash(pl.col("input") + pl.lit("\x1f") + pl.col("output"), seed, 3)
+    df = df.with_columns(order.alias("_order"))
+    usable = pl.col("drop_reason").is_null()
+    rank = (
+        pl.when(usable)
+        .then(pl.col("_order").rank("ordinal").over(["split", usable]))
+        .otherwise(None)
+    )
+    df = df.with_columns(rank.alias("_rank"))
+    df = df.with_columns(
+        pl.when(usable & (pl.col("_rank") > quota))
+        .then(pl.lit("over_quota"))
+        .otherwise(pl.col("drop_reason"))
+        .alias("drop_reason")
+    )
+    return df.drop("_side", "_rank").sort("_order").drop("_order")

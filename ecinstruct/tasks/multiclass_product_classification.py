@@ -1,0 +1,133 @@
+"""MPC: classify a query-product pair as exact, substitute, complement or irrelevant (ESCI, US).
+
+This module also owns `esci_pairs`, the judgment-level view the three ESCI tasks (MPC, PSI,
+QPR) share, so the three agree on which judgments are usable and why the others are not.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from ecinstruct.canonical import Canonical
+from ecinstruct.tasks.base import Task, TaskContext, candidates
+
+LABELS: dict[str, str] = {"E": "exact", "S": "substitute", "C": "complement", "I": "irrelevant"}
+OPTIONS: tuple[str, ...] = tuple(LABELS.values())
+
+# Adapters should write E/S/C/I; the spelled-out names are accepted so a differently
+# normalised source is not silently lost.
+_LABEL_ALIASES = {**{k: k for k in LABELS}, **{v.upper(): k for k, v in LABELS.items()}}
+
+
+def json_text(expr: pl.Expr) -> pl.Expr:
+    """`expr` as a JSON string literal (quotes and escapes included), for hand-built objects."""
+    return pl.struct(expr.alias("t")).struct.json_encode().str.slice(5).str.strip_suffix("}")
+
+
+def _blank_to_null(expr: pl.Expr) -> pl.Expr:
+    text = expr.str.strip_chars()
+    return pl.when(text.str.len_chars() > 0).then(text)
+
+
+def product_texts(products: pl.DataFrame, prefer_sources: pl.Series) -> pl.DataFrame:
+    """One row per product id: title and category, taken from the judging source when it has one.
+
+    A product can appear in several sources (ASINs are shared); the title shown must be the
+    catalogue's own, and the choice must not depend on the order adapters ran in.
+    """
+    return (
+        products.select(
+            "product_id",
+            "source",
+            _blank_to_null(pl.col("title")).alias("title"),
+            _blank_to_null(pl.col("category")).alias("category"),
+        )
+        .filter(pl.col("product_id").is_not_null())
+        .sort(
+            "product_id",
+            pl.col("title").is_null(),
+            ~pl.col("source").is_in(prefer_sources.implode()),
+            "source",
+            nulls_last=True,
+        )
+        .unique("product_id", keep="first", maintain_order=True)
+        .select("product_id", "title", "category")
+    )
+
+
+def esci_pairs(canonical: Canonical) -> pl.DataFrame:
+    """One row per judgment (canonical order): query, label (E/S/C/I), title, drop_reason."""
+    judgments = canonical["judgments"]
+    texts = product_texts(canonical["products"], judgments["source"].unique())
+    pairs = judgments.with_columns(
+        _blank_to_null(pl.col("query")).alias("query"),
+        pl.col("label")
+        .str.strip_chars()
+        .str.to_uppercase()
+        .replace_strict(_LABEL_ALIASES, default=None, return_dtype=pl.String)
+        .alias("label"),
+        pl.col("locale").str.strip_chars().str.to_lowercase().alias("locale"),
+        pl.col("small_version").fill_null(False),
+    ).join(texts, on="product_id", how="left", maintain_order="left")
+    reason = (
+        pl.when(pl.col("locale").is_null())
+        .then(pl.lit("missing_locale"))
+        .when(pl.col("locale") != "us")
+        .then(pl.lit("non_us_locale"))
+        .when(pl.col("query_id").is_null() | pl.col("query").is_null())
+        .then(pl.lit("missing_query"))
+        .when(pl.col("product_id").is_null())
+        .then(pl.lit("missing_product_id"))
+        .when(pl.col("label").is_null())
+        .then(pl.lit("unknown_label"))
+        .when(pl.col("title").is_null())
+        .then(pl.lit("missing_title"))
+    )
+    pairs = pairs.with_columns(reason.alias("drop_reason"))
+    # A pair judged twice would be two identical inputs, possibly with two labels; the first
+    # usable judgment wins. Rows already dropped are keyed apart so they never shadow it.
+    first = pl.struct("query_id", "product_id", pl.col("drop_reason").is_null()).is_first_distinct()
+    return pairs.with_columns(
+        pl.when(pl.col("drop_reason").is_null() & ~first)
+        .then(pl.lit("duplicate_pair"))
+        .otherwise(pl.col("drop_reason"))
+        .alias("drop_reason")
+    )
+
+
+def pair_input() -> pl.Expr:
+    """The input object ECInstruct uses for ESCI pair tasks: query and product title."""
+    return pl.struct(pl.col("query"), pl.col("title").alias("product title")).struct.json_encode()
+
+
+def build(canonical: Canonical, ctx: TaskContext) -> pl.DataFrame:
+    pairs = esci_pairs(canonical)
+    return candidates(
+        pairs.with_columns(
+            input=pair_input(),
+            options=pl.lit(list(OPTIONS)),
+            output=pl.col("label").replace_strict(LABELS, default=None, return_dtype=pl.String),
+            product_ids=pl.concat_list("product_id"),
+            group=pl.col("query_id"),
+        )
+    )
+
+
+TASK = Task(
+    name="multiclass_product_classification",
+    short="MPC",
+    version="1",
+    description="Classify how a product relates to a shopping query: exact, substitute, "
+    "complement or irrelevant (ESCI, US locale).",
+    tables=("judgments",),
+    input_desc='JSON object {"query", "product title"}',
+    output_desc="one of exact / substitute / complement / irrelevant",
+    metric="accuracy",
+    output_format="option",
+    split_key="query_id: every judgment of one query lands in the same split",
+    build=build,
+    options=OPTIONS,
+    n_options=len(OPTIONS),
+    has_ood=False,
+    sizes=(10_000, 1_000, 1_000, 0),
+)

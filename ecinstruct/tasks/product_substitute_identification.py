@@ -1,0 +1,54 @@
+"""PSI: is the product a substitute for what the query asks for? (ESCI, US; yes iff label S).
+
+Labels keep their natural distribution (about one "yes" in five on ESCI US) rather than being
+rebalanced: the headline metric is F1 of "yes", which stays meaningful under the skew, and
+the test splits then reflect the real task. eCeLLM's PSI data is skewed the same way.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from ecinstruct.canonical import Canonical
+from ecinstruct.tasks.base import Task, TaskContext, candidates
+from ecinstruct.tasks.multiclass_product_classification import esci_pairs, pair_input
+
+OPTIONS: tuple[str, ...] = ("yes", "no")
+
+
+def build(canonical: Canonical, ctx: TaskContext) -> pl.DataFrame:
+    pairs = esci_pairs(canonical)
+    return candidates(
+        pairs.with_columns(
+            input=pair_input(),
+            options=pl.lit(list(OPTIONS)),
+            output=pl.when(pl.col("label").is_null())
+            .then(None)
+            .when(pl.col("label") == "S")
+            .then(pl.lit("yes"))
+            .otherwise(pl.lit("no")),
+            product_ids=pl.concat_list("product_id"),
+            group=pl.col("query_id"),
+        )
+    )
+
+
+TASK = Task(
+    name="product_substitute_identification",
+    short="PSI",
+    version="1",
+    description="Decide whether a product is a substitute for what a shopping query asks for "
+    "(ESCI, US locale; natural label distribution).",
+    tables=("judgments",),
+    input_desc='JSON object {"query", "product title"}',
+    output_desc='yes if the ESCI label is Substitute, else no',
+    metric="f1_yes",
+    output_format="option",
+    split_key="query_id: every judgment of one query lands in the same split",
+    build=build,
+    options=OPTIONS,
+    n_options=len(OPTIONS),
+    has_ood=False,
+    sizes=(10_000, 1_000, 1_000, 0),
+    extra={"label_balance": "natural (ESCI US: roughly 1 yes in 5)"},
+)

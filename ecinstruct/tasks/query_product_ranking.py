@@ -1,0 +1,141 @@
+"""QPR: rank 2-4 lettered products for a query, best first (ESCI small version, US).
+
+Per query we show one product per distinct ESCI label, so the gold ranking E > S > C > I is
+total (no ties to break arbitrarily). Which product stands for a label, and the order the
+products are lettered in, come from seeded hashes of (query_id, product_id): deterministic,
+and independent of the order the judgments arrived in.
+
+A sample only uses products from one side of the OOD hold-out: if the in-distribution products
+of a query cover at least two labels they are used, else the held-out ones. Mixing would make
+the whole sample unusable for every split.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from ecinstruct.canonical import Canonical
+from ecinstruct.tasks.base import Task, TaskContext, candidates
+from ecinstruct.tasks.multiclass_product_classification import esci_pairs, json_text
+
+RANK = {"E": 0, "S": 1, "C": 2, "I": 3}
+LETTERS = "ABCD"
+
+
+def _seeded(salt: str, seed: int) -> pl.Expr:
+    key = pl.concat_str([pl.lit(salt), pl.col("query_id"), pl.col("product_id")], separator="\x1f")
+    return key.hash(seed=seed)
+
+
+def _query_reasons(pairs: pl.DataFrame) -> pl.DataFrame:
+    """Every query once (first-seen order), with the reason it cannot be used before side choice."""
+    small = pl.col("small_version")
+    small_reasons = pl.col("drop_reason").filter(small & pl.col("drop_reason").is_not_null())
+    return pairs.group_by("query_id", maintain_order=True).agg(
+        pl.col("source").first(),
+        pl.col("product_id").unique(maintain_order=True).alias("all_products"),
+        small.any().alias("_any_small"),
+        (small & pl.col("drop_reason").is_null()).any().alias("_any_usable"),
+        # The commonest reason among its small-version judgments (ties: alphabetical).
+        small_reasons.value_counts(sort=True)
+        .struct.field("drop_reason")
+        .head(1)
+        .alias("_pair_reason"),
+    )
+
+
+def _pick(usable: pl.DataFrame, ctx: TaskContext) -> pl.DataFrame:
+    """One product per (query, label) on the chosen OOD side, lettered in a seeded order."""
+    usable = usable.with_columns(ctx.is_ood(pl.col("product_id")).alias("_ood"))
+    sides = (
+        usable.group_by("query_id", "_ood")
+        .agg(pl.col("label").n_unique().alias("_n_labels"))
+        .filter(pl.col("_n_labels") >= 2)
+        .sort("query_id", "_ood")  # False (in-distribution) first
+        .unique("query_id", keep="first")
+        .select("query_id", "_ood")
+    )
+    return (
+        usable.join(sides, on=["query_id", "_ood"], how="semi")
+        .with_columns(_seeded("pick", ctx.seed).alias("_pick"))
+        .sort("query_id", "label", "_pick", "product_id")
+        .unique(["query_id", "label"], keep="first", maintain_order=True)
+        .with_columns(_seeded("order", ctx.seed).alias("_order"))
+        .sort("query_id", "_order", "product_id")
+        .with_columns(
+            pl.int_range(pl.len()).over("query_id").alias("_i"),
+            pl.col("label").replace_strict(RANK, return_dtype=pl.Int8).alias("_rank"),
+        )
+        .with_columns(pl.lit(LETTERS).str.slice(pl.col("_i"), 1).alias("letter"))
+    )
+
+
+def build(canonical: Canonical, ctx: TaskContext) -> pl.DataFrame:
+    pairs = esci_pairs(canonical)
+    queries = _query_reasons(pairs)
+    usable = pairs.filter(pl.col("small_version") & pl.col("drop_reason").is_null())
+    n_labels = usable.group_by("query_id").agg(pl.col("label").n_unique().alias("_n_all"))
+    samples = (
+        _pick(usable, ctx)
+        .with_columns(
+            pl.concat_str([pl.lit('"'), "letter", pl.lit('":'), json_text(pl.col("title"))])
+            .alias("_entry")
+        )
+        .group_by("query_id")
+        .agg(
+            pl.col("query").first(),
+            pl.col("_entry").sort_by("_i").str.join(",").alias("_products"),
+            pl.col("product_id").sort_by("_i").alias("product_ids"),
+            pl.col("label").sort_by("_i").alias("gold_labels"),
+            pl.col("letter").sort_by("_rank").str.join(",").alias("output"),
+            pl.col("category").sort_by("_rank").first(),
+        )
+        .with_columns(
+            pl.concat_str(
+                [
+                    pl.lit('{"query":'),
+                    json_text(pl.col("query")),
+                    pl.lit(',"products":{'),
+                    pl.col("_products"),
+                    pl.lit("}}"),
+                ]
+            ).alias("input")
+        )
+    )
+    out = (
+        queries.join(n_labels, on="query_id", how="left", maintain_order="left")
+        .join(samples, on="query_id", how="left", maintain_order="left")
+        .with_columns(
+            pl.when(~pl.col("_any_small"))
+            .then(pl.lit("not_small_version"))
+            .when(~pl.col("_any_usable"))
+            .then(pl.col("_pair_reason").list.first())
+            .when(pl.col("_n_all") < 2)
+            .then(pl.lit("too_few_distinct_labels"))
+            .when(pl.col("input").is_null())
+            .then(pl.lit("mixed_ood_products"))
+            .alias("drop_reason"),
+            pl.coalesce("product_ids", "all_products").alias("product_ids"),
+            pl.col("query_id").alias("group"),
+        )
+    )
+    return candidates(out)
+
+
+TASK = Task(
+    name="query_product_ranking",
+    short="QPR",
+    version="1",
+    description="Rank 2-4 products for a shopping query from most to least relevant "
+    "(ESCI small version, US locale; one product per distinct label).",
+    tables=("judgments",),
+    input_desc='JSON object {"query", "products": {"A": title, "B": title, ...}}',
+    output_desc='letters best first, comma-separated, e.g. "B,A,C" (E > S > C > I)',
+    metric="ndcg",
+    output_format="ranking",
+    split_key="query_id: one sample per query",
+    build=build,
+    has_ood=False,
+    sizes=(10_000, 1_000, 1_000, 0),
+    max_new_tokens=16,
+)

@@ -1,0 +1,1 @@
+"""Lean LoRA trainer for ECInstruct datasets (reads data only through `datasets.load_dataset`)."""
