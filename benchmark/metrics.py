@@ -26,7 +26,9 @@ def _f1(p: float, r: float) -> float:
 
 
 def accuracy(golds: Sequence, preds: Sequence, records=None) -> dict[str, float]:
-    return {"accuracy": _safe_div(sum(g == p for g, p in zip(golds, preds, strict=True)), len(golds))}
+    return {
+        "accuracy": _safe_div(sum(g == p for g, p in zip(golds, preds, strict=True)), len(golds))
+    }
 
 
 def macro_prf(golds: Sequence[str], preds: Sequence[str | None], records=None) -> dict[str, float]:
@@ -76,7 +78,11 @@ def ndcg_one(ranking: Sequence[str] | None, gold_labels: Sequence[str]) -> float
     """NDCG of one predicted letter ranking; the ideal DCG comes from ALL gold labels."""
     if ranking is None:
         return 0.0
-    rel = {letter: ESCI_GAIN[label] for letter, label in zip(string.ascii_uppercase, gold_labels)}
+    unknown = set(gold_labels) - set(ESCI_GAIN)
+    if unknown:
+        raise ValueError(f"gold_labels must be ESCI labels E/S/C/I, got {sorted(unknown)}")
+    letters = string.ascii_uppercase[: len(gold_labels)]
+    rel = {letter: ESCI_GAIN[label] for letter, label in zip(letters, gold_labels, strict=True)}
     ideal = dcg(sorted(rel.values(), reverse=True))
     if ideal == 0:  # every product irrelevant: any valid ranking is as good as the ideal
         return 1.0
@@ -86,7 +92,10 @@ def ndcg_one(ranking: Sequence[str] | None, gold_labels: Sequence[str]) -> float
 def ndcg(golds: Sequence, preds: Sequence, records: Sequence[dict]) -> dict[str, float]:
     """Mean NDCG (ESCI gains from records' gold_labels) and exact-ranking match rate."""
     scores = [ndcg_one(p, r["gold_labels"]) for p, r in zip(preds, records, strict=True)]
-    return {"ndcg": _safe_div(sum(scores), len(scores)), "exact_match": accuracy(golds, preds)["accuracy"]}
+    return {
+        "ndcg": _safe_div(sum(scores), len(scores)),
+        "exact_match": accuracy(golds, preds)["accuracy"],
+    }
 
 
 def _lenient(triple: tuple[str, str, str]) -> tuple[str, str]:
@@ -149,21 +158,28 @@ def _rouge():
     return rouge_scorer.RougeScorer(["rougeL"], use_stemmer=False)
 
 
-def text_metrics(golds: Sequence[str], preds: Sequence[str | None], records=None) -> dict:
+def text_metrics(
+    golds: Sequence[str], preds: Sequence[str | None], records=None, embed: bool = True
+) -> dict[str, float]:
     """ROUGE-L F (rouge-score), corpus BLEU (sacrebleu, effective order, /100), token F1 and,
-    when the bundled MiniLM encoder is installed, mean embedding cosine similarity."""
+    with `embed` and the bundled MiniLM encoder installed, mean embedding cosine similarity."""
     import sacrebleu
 
     n = len(golds)
     hyps = [p or "" for p in preds]
-    rouge = [_rouge().score(g, h).fmeasure if p is not None else 0.0 for g, h, p in zip(golds, hyps, preds, strict=True)]
+    rouge = [
+        _rouge().score(g, p)["rougeL"].fmeasure if p is not None else 0.0
+        for g, p in zip(golds, preds, strict=True)
+    ]
     bleu = sacrebleu.BLEU(effective_order=True).corpus_score(hyps, [list(golds)]).score / 100
     out = {
         "rouge_l": _safe_div(sum(rouge), n),
         "bleu": min(1.0, bleu),
-        "token_f1": _safe_div(sum(token_f1_one(g, p) for g, p in zip(golds, preds, strict=True)), n),
+        "token_f1": _safe_div(
+            sum(token_f1_one(g, p) for g, p in zip(golds, preds, strict=True)), n
+        ),
     }
-    cosines = embedding_cosines(golds, preds)
+    cosines = embedding_cosines(golds, preds) if embed else None
     if cosines is not None:
         out["embed_cosine"] = _safe_div(sum(cosines), n)
     return out

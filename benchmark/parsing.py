@@ -17,7 +17,9 @@ from collections.abc import Sequence
 LETTERS = string.ascii_uppercase
 # A model that keeps going after its answer usually starts a new alpaca section.
 _SECTION = re.compile(r"\n\s*###")
-_ANSWER_PREFIX = re.compile(r"^(?:the\s+)?(?:answer|response|output|ranking)\s*(?:is)?\s*[:\-]?\s*", re.I)
+_ANSWER_PREFIX = re.compile(
+    r"^(?:the\s+)?(?:answer|response|output|ranking)\s*(?:is)?\s*[:\-]?\s*", re.I
+)
 _LETTER_PREFIX = re.compile(r"^\(?([A-Za-z])\s*(?:\)|:|\.|-|$)\s*(.*)$", re.S)
 _EDGE_PUNCT = " \t\n\"'`*.,;:!?"
 

@@ -30,10 +30,10 @@ def _blank_to_null(expr: pl.Expr) -> pl.Expr:
 
 
 def product_texts(products: pl.DataFrame, prefer_sources: pl.Series) -> pl.DataFrame:
-    """One row per product id: title and category, taken from the judging source when it has one.
+    """One row per product id: title and category, from the judging source when it has them.
 
-    A product can appear in several sources (ASINs are shared); the title shown must be the
-    catalogue's own, and the choice must not depend on the order adapters ran in.
+    A product can appear in several sources (ASINs are shared); the title shown should be the
+    judged catalogue's own, and the choice must not depend on the order adapters ran in.
     """
     return (
         products.select(
@@ -45,13 +45,14 @@ def product_texts(products: pl.DataFrame, prefer_sources: pl.Series) -> pl.DataF
         .filter(pl.col("product_id").is_not_null())
         .sort(
             "product_id",
-            pl.col("title").is_null(),
             ~pl.col("source").is_in(prefer_sources.implode()),
             "source",
+            "title",
+            "category",
             nulls_last=True,
         )
-        .unique("product_id", keep="first", maintain_order=True)
-        .select("product_id", "title", "category")
+        .group_by("product_id", maintain_order=True)
+        .agg(pl.col("title").drop_nulls().first(), pl.col("category").drop_nulls().first())
     )
 
 

@@ -1,0 +1,60 @@
+import polars as pl
+import pytest
+
+from ecinstruct import audit, writer
+from ecinstruct.records import RECORD_SCHEMA
+
+
+def _records(rows):
+    base = {c: None for c in RECORD_SCHEMA}
+    return pl.DataFrame([base | r for r in rows], schema=RECORD_SCHEMA)
+
+
+def test_audit_catches_ood_leak_across_tasks():
+    recs = _records(
+        [
+            {"task": "a", "split": "train", "input": "x", "product_ids": ["P1", "P2"]},
+            {"task": "b", "split": "test_ood", "input": "y", "product_ids": ["P2"]},
+            {"task": "b", "split": "test_ood_unseen_instruction", "input": "y", "product_ids": ["P2"]},
+        ]
+    )
+    rep = audit.audit(recs)
+    assert not rep["ood_leak"]["passed"]
+    assert rep["ood_leak"]["leaked_products"] == 1
+
+
+def test_audit_passes_disjoint_and_counts_duplicate_inputs():
+    recs = _records(
+        [
+            {"task": "a", "split": "train", "input": "x", "product_ids": ["P1"]},
+            {"task": "a", "split": "test_ind", "input": "x", "product_ids": ["P3"]},
+            {"task": "a", "split": "test_ood", "input": "z", "product_ids": ["P9"]},
+        ]
+    )
+    rep = audit.audit(recs)
+    assert rep["ood_leak"]["passed"]
+    assert rep["duplicate_inputs_across_splits"] == {"a": 1}
+    assert rep["per_task"]["a"]["overlap"]["test_ind|train"] == 0
+
+
+def test_atomic_folder_keeps_old_output_when_interrupted(tmp_path):
+    out = tmp_path / "ds"
+    with writer.atomic_folder(out) as tmp:
+        (tmp / "a.txt").write_text("first")
+    with pytest.raises(RuntimeError):
+        with writer.atomic_folder(out) as tmp:
+            (tmp / "a.txt").write_text("second")
+            raise RuntimeError("interrupted")
+    assert (out / "a.txt").read_text() == "first"
+    assert [p.name for p in tmp_path.iterdir()] == ["ds"]
+
+
+def test_write_split_shards_and_is_byte_identical(tmp_path):
+    df = _records([{"task": "t", "split": "train", "id": str(i), "input": f"x{i}"} for i in range(25)])
+    paths = writer.write_split(tmp_path / "a", "t", "train", df, shard_rows=10)
+    assert paths == [f"data/t/train-{i:05d}-of-00003.parquet" for i in range(3)]
+    writer.write_split(tmp_path / "b", "t", "train", df, shard_rows=10)
+    for p in paths:
+        assert (tmp_path / "a" / p).read_bytes() == (tmp_path / "b" / p).read_bytes()
+    back = pl.concat([pl.read_parquet(tmp_path / "a" / p) for p in paths])
+    assert back.equals(df)

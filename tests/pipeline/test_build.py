@@ -1,0 +1,84 @@
+"""End to end: the built-in sample through every task into a loadable dataset folder."""
+
+import json
+
+import datasets
+import polars as pl
+import pytest
+
+from ecinstruct.build import run
+from ecinstruct.config import BuildConfig
+from ecinstruct.errors import UserError
+from ecinstruct.records import COLUMNS, SPLITS
+from ecinstruct.tasks import REGISTRY
+
+
+def test_every_task_builds_from_the_sample(small_build):
+    _, manifest = small_build
+    for name, res in manifest["tasks"].items():
+        assert res["status"] == "built", (name, res)
+        assert res["counts"]["train"] > 0, name
+        assert res["counts"]["test_ind"] > 0, name
+        if REGISTRY[name].has_ood:
+            assert res["counts"]["test_ood"] > 0, name
+            assert res["counts"]["test_ood_unseen_instruction"] == res["counts"]["test_ood"]
+    assert manifest["audit"]["ood_leak"]["passed"]
+
+
+def test_load_dataset_returns_every_split_with_spec_columns(small_build):
+    out, manifest = small_build
+    for name, res in manifest["tasks"].items():
+        ds = datasets.load_dataset(str(out), name)
+        assert set(ds) == set(res["counts"])
+        for split, n in res["counts"].items():
+            assert ds[split].num_rows == n
+            assert tuple(ds[split].column_names) == COLUMNS
+    all_ds = datasets.load_dataset(str(out), "all")
+    assert all_ds["train"].num_rows == sum(r["counts"]["train"] for r in manifest["tasks"].values())
+
+
+def test_records_follow_the_contract(small_build):
+    out, _ = small_build
+    df = pl.read_parquet(out / "data" / "*" / "*.parquet")
+    assert df["id"].n_unique() == df.height
+    assert set(df["split"]) <= set(SPLITS)
+    unseen = df.filter(pl.col("split").str.ends_with("unseen_instruction"))
+    seen = df.filter(~pl.col("split").str.ends_with("unseen_instruction"))
+    for task, t in REGISTRY.items():
+        un = set(unseen.filter(pl.col("task") == task)["instruction_id"])
+        se = set(seen.filter(pl.col("task") == task)["instruction_id"])
+        assert un == {f"{task}/{t.unseen_instruction}"}
+        assert f"{task}/{t.unseen_instruction}" not in se and len(se) == 5
+    opts = df.filter(pl.col("options").is_not_null())
+    assert all(o in opt for o, opt in zip(opts["output"], opts["options"], strict=True))
+
+
+def test_ood_products_never_trained_on(small_build):
+    out, _ = small_build
+    df = pl.read_parquet(out / "data" / "*" / "*.parquet").explode("product_ids")
+    trained = set(df.filter(pl.col("split").is_in(["train", "validation"]))["product_ids"])
+    ood = set(df.filter(pl.col("split") == "test_ood")["product_ids"])
+    assert ood and not (ood & trained)
+
+
+def test_build_is_byte_identical(small_build, sample_toml, tmp_path):
+    out, manifest = small_build
+    again = tmp_path / "again"
+    run(BuildConfig(sources=sample_toml, out=again, per_task=200, progress=False), argv=["build"])
+    for rel in manifest["files"]:
+        assert (out / rel).read_bytes() == (again / rel).read_bytes(), rel
+    assert (out / "README.md").read_text() == (again / "README.md").read_text()
+
+
+def test_manifest_and_card(small_build):
+    out, manifest = small_build
+    on_disk = json.loads((out / "build.json").read_text())
+    assert on_disk["files"] == manifest["files"]
+    assert (out / "README.md").read_text().startswith("---\n")
+    assert (out / "rejected.parquet").is_file()
+
+
+def test_unknown_task_is_a_clear_error(sample_toml, tmp_path):
+    with pytest.raises(UserError, match="unknown task"):
+        run(BuildConfig(sources=sample_toml, out=tmp_path / "x", tasks=("nope",), progress=False))
+    assert not (tmp_path / "x").exists()

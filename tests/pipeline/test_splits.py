@@ -1,0 +1,91 @@
+import polars as pl
+
+from ecinstruct import splits
+
+
+def _cands(n: int, products_per: int = 2, groups: int = 40) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "input": [f"input {i}" for i in range(n)],
+            "output": ["yes" if i % 2 else "no" for i in range(n)],
+            "product_ids": [[f"P{(i + k) % (n + 1)}" for k in range(products_per)] for i in range(n)],
+            "group": [f"g{i % groups}" for i in range(n)],
+            "drop_reason": [None] * n,
+        },
+        schema_overrides={"drop_reason": pl.String},
+    )
+
+
+def _universe(n: int, categories=("A", "B", "C")) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "product_id": [f"P{i}" for i in range(n)],
+            "source": ["amazon_reviews_2018"] * n,
+            "category": [categories[i % len(categories)] for i in range(n)],
+        }
+    )
+
+
+def test_ood_by_category_takes_exactly_those_products():
+    uni = _universe(30)
+    ood = splits.ood_products(uni, {"amazon_reviews_2018": ("B",)}, 0.5, seed=0)
+    expected = set(uni.filter(pl.col("category") == "B")["product_id"])
+    assert set(ood["product_id"]) == expected
+
+
+def test_ood_hash_holdout_is_seeded_and_near_fraction():
+    uni = _universe(5000)
+    a = splits.ood_products(uni, {}, 0.1, seed=0)
+    b = splits.ood_products(uni, {}, 0.1, seed=0)
+    c = splits.ood_products(uni, {}, 0.1, seed=1)
+    assert a.equals(b)
+    assert not a.equals(c)
+    assert 400 < a.height < 600
+
+
+def test_assign_never_mixes_sides_and_respects_quotas():
+    cands = _cands(400)
+    ood = splits.ood_products(_universe(401), {}, 0.2, seed=3)
+    placed = splits.assign(cands, ood, (100, 20, 20, 10), True, seed=3)
+    kept = placed.filter(pl.col("drop_reason").is_null())
+    held = set(ood["product_id"])
+    for split, pids in kept.select("split", "product_ids").iter_rows():
+        inside = [p in held for p in pids]
+        assert all(inside) if split == "test_ood" else not any(inside)
+    counts = dict(kept.group_by("split").len().iter_rows())
+    assert counts["train"] <= 100 and counts["validation"] <= 20 and counts["test_ind"] <= 20
+    assert counts.get("test_ood", 0) <= 10
+    mixed = placed.filter(pl.col("drop_reason") == "straddles_ood")
+    assert mixed.height > 0
+    for pids in mixed["product_ids"]:
+        assert 0 < sum(p in held for p in pids) < len(pids)
+
+
+def test_group_never_straddles_ind_splits():
+    placed = splits.assign(_cands(300), pl.DataFrame(schema={"product_id": pl.String}), (1000, 100, 100, 0), False, seed=0)
+    per_group = placed.group_by("group").agg(pl.col("split").n_unique())
+    assert per_group["split"].max() == 1
+
+
+def test_task_without_ood_drops_held_out_products():
+    cands = _cands(200, products_per=1)
+    ood = splits.ood_products(_universe(201), {}, 0.3, seed=0)
+    placed = splits.assign(cands, ood, (1000, 100, 100, 0), False, seed=0)
+    assert "test_ood" not in placed.filter(pl.col("drop_reason").is_null())["split"].to_list()
+    assert placed.filter(pl.col("drop_reason") == "ood_product_in_task_without_ood").height > 0
+
+
+def test_assign_is_deterministic_and_order_independent():
+    cands = _cands(300)
+    ood = splits.ood_products(_universe(301), {}, 0.1, seed=0)
+    a = splits.assign(cands, ood, (50, 10, 10, 10), True, seed=0)
+    b = splits.assign(cands.reverse(), ood, (50, 10, 10, 10), True, seed=0)
+    assert a.equals(b)
+
+
+def test_builder_drop_reasons_survive():
+    cands = _cands(50).with_columns(
+        pl.when(pl.col("input") == "input 7").then(pl.lit("review_too_short")).otherwise(None).alias("drop_reason")
+    )
+    placed = splits.assign(cands, pl.DataFrame(schema={"product_id": pl.String}), (1000, 100, 100, 0), False, 0)
+    assert placed.filter(pl.col("input") == "input 7")["drop_reason"].item() == "review_too_short"
