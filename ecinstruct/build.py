@@ -36,6 +36,18 @@ PRODUCT_COLUMNS = {
 }
 
 
+# Which source kinds fill each canonical table, for the "skipped" note.
+TABLE_SOURCES = {
+    "reviews": "amazon_reviews_2018 / amazon_reviews_2023",
+    "products": "any source",
+    "relations": "amazon_reviews_2018 / amazon_reviews_2023 meta",
+    "matches": "amazon_google_products",
+    "attributes": "mave / oa_mine",
+    "judgments": "esci",
+    "questions": "amazonqa / epqa / mcauley_qa",
+}
+
+
 class BuildFailed(Exception):
     """The build ran but its output breaks a promise (e.g. OOD leakage); exit code 1."""
 
@@ -82,8 +94,10 @@ def build_task(
 ) -> tuple[TaskResult, pl.DataFrame, pl.DataFrame]:
     """Returns the task's result line, its records and its dropped candidates."""
     start = time.perf_counter()
-    if all(canonical[t].is_empty() for t in task.tables):
-        note = f"skipped: no source provides {' / '.join(task.tables)}"
+    empty = [t for t in task.tables if canonical[t].is_empty()]
+    if empty:
+        needs = "; ".join(f"{t} (from {TABLE_SOURCES.get(t, t)})" for t in empty)
+        note = f"skipped: the sources provide no {needs}"
         return (
             TaskResult(task.name, "skipped", note),
             pl.DataFrame(schema=RECORD_SCHEMA),
@@ -142,14 +156,18 @@ def default_sources(config: BuildConfig) -> Path:
 
 def run(config: BuildConfig, argv: list[str] | None = None) -> dict:
     """Build the dataset folder `config.out`; returns the manifest written as build.json."""
-    from ecinstruct.sources import load_canonical
-    from ecinstruct.sources.config import load_sources_config
+    from ecinstruct.sources import load_canonical, load_config
 
-    t0 = time.perf_counter()
     timings: dict[str, float] = {}
     tasks = select_tasks(config.tasks)
-    sources_path = config.sources or default_sources(config)
-    specs = load_sources_config(sources_path)
+    if config.sources is None:
+        t = time.perf_counter()
+        sources_path = default_sources(config)
+        timings["generate_sample"] = time.perf_counter() - t
+    else:
+        sources_path = config.sources
+    t0 = time.perf_counter()
+    specs = load_config(sources_path)
     canonical, provenance = load_canonical(specs, progress=config.progress)
     timings["load_sources"] = time.perf_counter() - t0
 

@@ -1,25 +1,55 @@
-"""The dataset card (README.md), generated from the build manifest — never edited by hand."""
+"""The dataset card (README.md), generated from the build manifest — never edited by hand.
+
+`render` is a pure function of build.json's content and the task records: no clock, no
+timings, no machine state, so the same build always writes the same card.
+"""
 
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
+import polars as pl
 import yaml
 
-from ecinstruct.records import SPLITS
-from ecinstruct.tasks.base import Task
+from ecinstruct.records import RECORD_SCHEMA, SPLITS
 
-# Licence of each source kind's public release, as its publishers state it.
+if TYPE_CHECKING:  # render only reads a task's attributes
+    from ecinstruct.tasks.base import Task
+
+# Each source kind's public release: (Hub licence id, what its publishers say).
 SOURCE_LICENSES = {
-    "amazon_reviews_2018": "research use (McAuley lab, UCSD)",
-    "amazon_reviews_2023": "research use (McAuley lab, UCSD)",
-    "amazon_google_products": "cc-by-4.0",
-    "mave": "cc-by-4.0",
-    "esci": "apache-2.0",
-    "amazonqa": "research use (AmazonQA)",
-    "oa_mine": "apache-2.0",
-    "epqa": "cdla-sharing-1.0",
-    "mcauley_qa": "research use (McAuley lab, UCSD)",
+    "amazon_reviews_2018": ("other", "research use (McAuley lab, UCSD)"),
+    "amazon_reviews_2023": ("other", "research use (McAuley lab, UCSD)"),
+    "amazon_google_products": ("cc-by-4.0", "CC BY 4.0 (Leipzig entity-matching benchmark)"),
+    "mave": ("cc-by-4.0", "CC BY 4.0 (Google Research)"),
+    "esci": ("apache-2.0", "Apache 2.0 (Amazon Science)"),
+    "amazonqa": ("other", "research use (AmazonQA)"),
+    "oa_mine": ("apache-2.0", "Apache 2.0 (ExtractGPT processing)"),
+    "ae_110k": ("apache-2.0", "Apache 2.0 (ExtractGPT processing)"),
+    "epqa": ("cdla-sharing-1.0", "CDLA-Sharing-1.0 (Amazon Science)"),
+    "mcauley_qa": ("other", "research use (McAuley lab, UCSD)"),
+}
+# The canonical tables each source kind fills, to name a task's sources in the card when the
+# build does not record them per task.
+SOURCE_TABLES = {
+    "amazon_reviews_2018": ("products", "reviews", "relations"),
+    "amazon_reviews_2023": ("products", "reviews", "relations"),
+    "amazon_google_products": ("products", "matches"),
+    "mave": ("products", "attributes"),
+    "oa_mine": ("products", "attributes"),
+    "ae_110k": ("products", "attributes"),
+    "esci": ("products", "judgments"),
+    "amazonqa": ("questions",),
+    "epqa": ("questions",),
+    "mcauley_qa": ("questions",),
+}
+# Hub task category per output format; every task is also instruction-following generation.
+FORMAT_CATEGORIES = {
+    "option": "text-classification",
+    "ranking": "text-classification",
+    "triples": "token-classification",
+    "text": "question-answering",
 }
 
 CITATION = """@inproceedings{peng2024ecellm,
@@ -43,124 +73,324 @@ def _size_category(n: int) -> str:
     return "1M<n<10M"
 
 
+def _task_files(manifest: dict, task: str, split: str) -> dict[str, dict]:
+    prefix = f"data/{task}/{split}-"
+    return {f: m for f, m in manifest.get("files", {}).items() if f.startswith(prefix)}
+
+
+def _built(manifest: dict) -> list[str]:
+    return [t for t, r in manifest["tasks"].items() if r["status"] != "skipped"]
+
+
+def _config_splits(manifest: dict) -> dict[str, dict[str, list[str]]]:
+    """config -> split -> tasks it covers; a split exists where its files hold rows.
+
+    An empty split is left out: `datasets` refuses to load a split with no rows at all.
+    """
+    out: dict[str, dict[str, list[str]]] = {"all": {}}
+    for task in _built(manifest):
+        counts = manifest["tasks"][task].get("counts", {})
+        for split in SPLITS:
+            if counts.get(split, 0) > 0 and _task_files(manifest, task, split):
+                out.setdefault(task, {})[split] = [task]
+                out["all"].setdefault(split, []).append(task)
+    out["all"] = {s: out["all"][s] for s in SPLITS if s in out["all"]}
+    return out
+
+
 def configs(manifest: dict) -> list[dict]:
-    """One config per built task, plus `all`; a split appears only where files exist."""
-    files = manifest.get("files", {})
+    """One config per built task, plus `all` (the default); a split appears only where files exist."""
     out = []
-    built = [t for t, r in manifest["tasks"].items() if r["status"] != "skipped"]
-    all_splits = [s for s in SPLITS if any(f"/{s}-" in f for f in files)]
-    out.append(
-        {
-            "config_name": "all",
-            "data_files": [{"split": s, "path": f"data/*/{s}-*.parquet"} for s in all_splits],
-        }
-    )
-    for task in built:
-        splits = [s for s in SPLITS if any(f.startswith(f"data/{task}/{s}-") for f in files)]
+    for name, splits in _config_splits(manifest).items():
+        task = "*" if name == "all" else name
+        files = [{"split": s, "path": f"data/{task}/{s}-*.parquet"} for s in splits]
         out.append(
-            {
-                "config_name": task,
-                "data_files": [{"split": s, "path": f"data/{task}/{s}-*.parquet"} for s in splits],
-            }
+            {"config_name": name, "data_files": files}
+            | ({"default": True} if name == "all" else {})
         )
     return out
 
 
-def metadata(manifest: dict) -> dict:
-    kinds = sorted({s["kind"] for s in manifest.get("sources", [])})
+def _feature(name: str, dtype: pl.DataType) -> dict:
+    """A `datasets` feature in the card's YAML form (list columns as `list: <dtype>`)."""
+    if isinstance(dtype, pl.List):
+        return {"name": name, "list": _feature("", dtype.inner)["dtype"]}
+    simple = {pl.String: "string", pl.Int64: "int64", pl.Int32: "int32", pl.Float64: "float64",
+              pl.Boolean: "bool"}  # fmt: skip
+    return {"name": name, "dtype": simple[dtype.base_type()]}
+
+
+def dataset_info(manifest: dict) -> list[dict]:
+    """Features and split sizes per config; num_bytes are the Parquet files' sizes."""
+    features = [_feature(n, t) for n, t in RECORD_SCHEMA.items()]
+    out = []
+    for name, splits in _config_splits(manifest).items():
+        rows = []
+        for split, tasks in splits.items():
+            files = [m for t in tasks for m in _task_files(manifest, t, split).values()]
+            n = sum(manifest["tasks"][t]["counts"].get(split, 0) for t in tasks)
+            rows.append(
+                {"name": split, "num_bytes": sum(m["bytes"] for m in files), "num_examples": n}
+            )
+        size = sum(r["num_bytes"] for r in rows)
+        out.append({"config_name": name, "features": features, "splits": rows,
+                    "download_size": size, "dataset_size": size})  # fmt: skip
+    return out
+
+
+def _kinds(manifest: dict) -> list[str]:
+    return sorted({s["kind"] for s in manifest.get("sources", []) if s.get("kind")})
+
+
+def metadata(manifest: dict, tasks: list[Task]) -> dict:
+    kinds = _kinds(manifest)
+    licenses = sorted({SOURCE_LICENSES.get(k, ("other", ""))[0] for k in kinds}) or ["other"]
+    built = set(_built(manifest))
+    formats = sorted({t.output_format for t in tasks if t.name in built})
+    categories = ["text-generation"] + sorted(
+        {FORMAT_CATEGORIES[f] for f in formats if f in FORMAT_CATEGORIES}
+    )
     total = sum(sum(r["counts"].values()) for r in manifest["tasks"].values())
     return {
-        "license": "other",
-        "license_details": "; ".join(f"{k}: {SOURCE_LICENSES.get(k, 'see source')}" for k in kinds),
+        "pretty_name": "ECInstruct",
+        "license": licenses,
+        "license_details": "; ".join(
+            f"{k}: {SOURCE_LICENSES.get(k, ('other', 'see the source'))[1]}" for k in kinds
+        ),
         "language": ["en"],
-        "task_categories": ["text-generation", "text-classification", "question-answering"],
+        "task_categories": categories,
         "tags": ["e-commerce", "instruction-tuning", "ecinstruct"],
         "size_categories": [_size_category(total)],
-        "pretty_name": "ECInstruct",
         "configs": configs(manifest),
+        "dataset_info": dataset_info(manifest),
     }
 
 
-def _tasks_table(manifest: dict, tasks: list[Task]) -> str:
-    head = "| task | input | output | metric | " + " | ".join(SPLITS) + " |"
-    rows = [head, "|" + "---|" * (4 + len(SPLITS))]
-    for task in tasks:
-        res = manifest["tasks"][task.name]
-        if res["status"] == "skipped":
-            rows.append(
-                f"| {task.name} ({task.short}) | — | — | — | {res['note']} |"
-                + " |" * (len(SPLITS) - 1)
-            )
+def _cell(value: object) -> str:
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def _table(head: list[str], rows: list[list]) -> str:
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _task_sources(manifest: dict, task: Task, res: dict) -> str:
+    if res.get("sources"):
+        return ", ".join(sorted(res["sources"]))
+    # Products alone do not make a sample (every source fills that table): match on the rest.
+    wanted = (set(task.tables) - {"products"}) or set(task.tables)
+    kinds = [k for k in _kinds(manifest) if set(SOURCE_TABLES.get(k, ())) & wanted]
+    return ", ".join(kinds) or "–"
+
+
+def _tasks_section(manifest: dict, by_name: dict[str, Task]) -> str:
+    rows = []
+    for name, res in manifest["tasks"].items():
+        task = by_name.get(name)
+        label = f"{name} ({task.short})" if task else name
+        if res["status"] == "skipped" or task is None:
+            rows.append([label, "–", "–", "–", "–", *["–"] * len(SPLITS), res.get("note", "")])
             continue
-        cells = [str(res["counts"].get(s, "–")) for s in SPLITS]
-        rows.append(
-            f"| {task.name} ({task.short}) | {task.input_desc} | {task.output_desc} | {task.metric} | "
-            + " | ".join(cells)
-            + " |"
-        )
-    return "\n".join(rows)
+        sizes = [res["counts"].get(s, "–") for s in SPLITS]
+        note = res.get("note") or task.description
+        rows.append([label, _task_sources(manifest, task, res), task.input_desc,
+                     task.output_desc, task.metric, *sizes, note])  # fmt: skip
+    return _table(["task", "source", "input", "output", "metric", *SPLITS, "note"], rows)
+
+
+def _splits_section(manifest: dict, by_name: dict[str, Task]) -> str:
+    cfg = manifest.get("config", {})
+    keys = _table(
+        ["task", "split unit", "OOD split"],
+        [[n, t.split_key, "yes" if t.has_ood else "no"] for n, t in by_name.items()
+         if manifest["tasks"].get(n, {}).get("status") not in (None, "skipped")],
+    )  # fmt: skip
+    return f"""`train`, `validation` and `test_ind` hold in-domain samples. Samples are assigned by a
+seeded hash of their split unit (seed {cfg.get("seed", "–")}), so all samples of one unit land in
+the same split:
+
+{keys}
+
+`test_ood` holds samples whose products are all held out: {manifest.get("ood_products", "–")}
+products, from each source's configured `ood_categories` or else a seeded hash holdout of
+{cfg.get("ood_fraction", "–")} of the products. A sample that mixes held-out and other products
+is dropped (`straddles_ood`), and tasks without an OOD split drop samples showing held-out
+products (`ood_product_in_task_without_ood`). No product of any `test_ood` sample appears in
+any `train` or `validation` sample of **any** task; every build audits this and fails on a
+leak. The `*_unseen_instruction` splits repeat the test samples, rendered with the sixth
+instruction wording that training never sees. Settings: `IND_Diverse_Instruction`
+(train, validation, test_ind), `OOD_Diverse_Instruction`, `IND_Unseen_Instruction`,
+`OOD_Unseen_Instruction`."""
+
+
+def _quality_section(manifest: dict) -> str:
+    gate, audit = manifest.get("gate", {}), manifest.get("audit", {})
+    leak = audit.get("ood_leak", {})
+    dups = audit.get("duplicate_inputs_across_splits", {})
+    lines = [
+        f"Quality gate: **{'passed' if gate.get('passed') else 'FAILED: not publishable'}**.",
+        "",
+        _table(
+            ["gate check", "passed"],
+            [[k, "yes" if v else "NO"] for k, v in sorted(gate.get("checks", {}).items())],
+        ),
+        "",
+        f"OOD leak audit: {'passed' if leak.get('passed') else 'FAILED'} "
+        f"({leak.get('leaked_products', 0)} leaked products). Inputs shared across splits: "
+        + (", ".join(f"{t} {n}" for t, n in sorted(dups.items())) or "none")
+        + ".",
+    ]
+    quality = manifest.get("quality")
+    if quality:
+        lines += ["", _quality_suites(quality)]
+    return "\n".join(lines)
+
+
+def _passed(value: object) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, dict):
+        for key in ("passed", "success"):
+            if isinstance(value.get(key), bool):
+                return value[key]
+    return None
+
+
+def _quality_suites(quality: dict) -> str:
+    """The data-check suites recorded by `validate`: pass/fail and failing checks per suite."""
+    rows = []
+    for name, suite in sorted((quality.get("suites") or {}).items()):
+        results = suite.get("results", []) if isinstance(suite, dict) else []
+        items = list(results.items()) if isinstance(results, dict) else list(enumerate(results))
+        failed = [_check_name(k, v) for k, v in items if _passed(v) is False]
+        verdict = {True: "yes", False: "NO", None: "–"}[_passed(suite)]
+        rows.append([name, verdict, len(items), ", ".join(failed[:5]) or "–"])
+    checks = [[k, {True: "yes", False: "NO", None: _cell(json.dumps(v, sort_keys=True))[:80]}[_passed(v)]]
+              for k, v in sorted((quality.get("checks") or {}).items())]  # fmt: skip
+    out = []
+    if rows:
+        out.append(_table(["suite", "passed", "checks", "failing"], rows))
+    if checks:
+        out.append(_table(["check", "result"], checks))
+    return "\n\n".join(out)
+
+
+def _check_name(key: object, value: object) -> str:
+    if isinstance(value, dict):
+        for k in ("name", "expectation", "expectation_type", "check"):
+            if isinstance(value.get(k), str):
+                return value[k]
+    return str(key)
+
+
+def _drops_section(manifest: dict) -> str:
+    rows = [[t, reason, n] for t, r in manifest["tasks"].items()
+            for reason, n in sorted(r.get("dropped", {}).items())]  # fmt: skip
+    rejected = [
+        [r.get("source"), r.get("reason"), r.get("rows")] for r in manifest.get("rejected", [])
+    ]
+    out = [
+        "Candidates a task could not use, by reason (`over_quota`: usable but beyond the "
+        "split sizes asked for); the rows are in `dropped.parquet` when present.",
+        "",
+        _table(["task", "reason", "rows"], rows) if rows else "None.",
+        "",
+        "Raw rows refused while reading the sources (in `rejected.parquet`):",
+        "",
+        _table(["source", "reason", "rows"], rejected) if rejected else "None.",
+    ]
+    return "\n".join(out)
+
+
+def _provenance_section(manifest: dict) -> str:
+    rows = []
+    for s in manifest.get("sources", []):
+        sha = s.get("sha256") or ""
+        rows.append([
+            s.get("kind", "–"), s.get("key", "–"), f"`{s.get('file') or s.get('path') or '–'}`",
+            s.get("rows_read", s.get("rows", "–")), s.get("rows_rejected", "–"),
+            f"`{sha}`" if sha else "–",
+        ])  # fmt: skip
+    canon = ", ".join(f"{k} {v:,}" for k, v in manifest.get("canonical_rows", {}).items())
+    versions = ", ".join(f"{t} v{v}" for t, v in manifest.get("task_versions", {}).items())
+    return "\n".join([
+        _table(["source", "key", "file", "rows read", "rows rejected", "sha256"], rows),
+        "",
+        f"Canonical rows after normalisation: {canon or '–'}.",
+        "",
+        f"Task versions: {versions or '–'}.",
+    ])  # fmt: skip
+
+
+class _Dumper(yaml.SafeDumper):
+    # Plain YAML for the Hub: repeat shared values instead of writing &anchors / *aliases.
+    def ignore_aliases(self, data: object) -> bool:
+        return True
 
 
 def render(manifest: dict, tasks: list[Task]) -> str:
-    meta = yaml.safe_dump(metadata(manifest), sort_keys=False, allow_unicode=True, width=1000)
-    gate = manifest["gate"]
-    sources = "\n".join(
-        f"| {s['kind']} | {s['key']} | `{s['file']}` | {s['rows_read']} | {s['rows_rejected']} | `{s['sha256'][:16]}` |"
-        for s in manifest.get("sources", [])
+    by_name = {t.name: t for t in tasks}
+    meta = yaml.dump(
+        metadata(manifest, tasks), Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1000
     )
-    config = json.dumps(manifest["config"], indent=2, ensure_ascii=False)
-    drops = "\n".join(
-        f"| {t} | {reason} | {n} |"
-        for t, r in manifest["tasks"].items()
-        for reason, n in r.get("dropped", {}).items()
+    total = sum(sum(r["counts"].values()) for r in manifest["tasks"].values())
+    built = _built(manifest)
+    config = json.dumps(manifest.get("config", {}), indent=2, ensure_ascii=False, sort_keys=True)
+    licences = "\n".join(
+        f"- {k}: {SOURCE_LICENSES.get(k, ('other', 'see the source'))[1]}" for k in _kinds(manifest)
     )
     return f"""---
 {meta}---
 
-# ECInstruct (built with ecinstruct {manifest["ecinstruct_version"]})
+# ECInstruct
 
-An instruction-tuning dataset for {len(tasks)} e-commerce tasks, built reproducibly from raw public
-sources by [ECInstruct](https://github.com/) following eCeLLM (Peng et al., ICML 2024).
-Publishable: **{"yes" if gate["passed"] else "NO — the quality gate failed"}**.
-
-Load one task or all of them:
+An instruction-tuning dataset for e-commerce: {total:,} samples over {len(built)} tasks, built
+reproducibly from raw public sources by ECInstruct {manifest.get("ecinstruct_version", "")}
+following eCeLLM (Peng et al., ICML 2024, arXiv 2402.08831). Every sample is an instruction,
+an input, optional answer options and the gold output, plus provenance (product ids, category,
+source). Quality gate: **{"passed" if manifest.get("gate", {}).get("passed") else "FAILED"}**.
 
 ```python
 from datasets import load_dataset
-ds = load_dataset("PATH_OR_REPO", "sentiment_analysis")   # or "all"
+ds = load_dataset("NAMESPACE/NAME", "sentiment_analysis")  # one task, or "all"
 ```
+
+Columns: {", ".join(f"`{c}`" for c in RECORD_SCHEMA)}. `input` is plain text or the text of a
+JSON object; for option tasks the gold `output` is the full text of one of `options`.
 
 ## Tasks
 
-{_tasks_table(manifest, tasks)}
+{_tasks_section(manifest, by_name)}
 
 ## Splits and out-of-domain data
 
-`train`, `validation` and `test_ind` hold in-domain samples; a task's samples sharing a split
-group (its `split_key`) never straddle them. `test_ood` holds samples whose products are all
-held out ({manifest["ood_products"]} products, from configured `ood_categories` or a seeded hash holdout):
-no product of any `test_ood` sample appears in any `train` or `validation` sample of **any**
-task, and every build audits this. `*_unseen_instruction` splits repeat the test samples with
-the held-out sixth instruction wording. Settings: `IND_Diverse_Instruction`,
-`OOD_Diverse_Instruction`, `IND_Unseen_Instruction`, `OOD_Unseen_Instruction`.
+{_splits_section(manifest, by_name)}
+
+## Quality
+
+{_quality_section(manifest)}
 
 ## Dropped samples
 
-| task | reason | rows |
-|---|---|---|
-{drops}
+{_drops_section(manifest)}
 
 ## Provenance
 
-| source | key | file | rows read | rows rejected | sha256 |
-|---|---|---|---|---|---|
-{sources}
+{_provenance_section(manifest)}
 
-Built with:
+Licences of the sources used:
+
+{licences or "- none recorded"}
+
+## How it was built
 
 ```
-{manifest["command"]}
+{manifest.get("command", "")}
 ```
+
+Resolved configuration:
 
 ```json
 {config}

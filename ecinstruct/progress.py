@@ -10,7 +10,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsed
 from rich.progress import Progress as RichProgress
 
 T = TypeVar("T")
-console = Console(stderr=True)
+_probe = Console(stderr=True)
+# Summaries stay readable when piped to a log: no 80-column folding off a terminal.
+console = _probe if _probe.is_terminal else Console(stderr=True, width=160)
 
 
 class Progress:

@@ -76,9 +76,10 @@ def convert_gguf(gguf_path: Path, dest: Path) -> Path:
         folder, name = str(gguf_path.parent), gguf_path.name
         tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)
         model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name)
-        model.save_pretrained(tmp)
+        _plain_copy(model).save_pretrained(tmp)
         _with_pad_token(tokenizer).save_pretrained(tmp)
         (tmp / _CONVERTED_MARKER).write_text(f"{gguf_path}\n")
+        tmp.chmod(0o755)  # mkdtemp makes it private; a shared cache should stay readable
         try:
             tmp.rename(dest)
         except OSError:
@@ -88,6 +89,23 @@ def convert_gguf(gguf_path: Path, dest: Path) -> Path:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return dest
+
+
+def _plain_copy(model):
+    """The same weights in a model that transformers will save.
+
+    A model loaded from GGUF is already dequantised to floats, but it keeps a GGUF quantizer tag
+    that makes ``save_pretrained`` refuse; a fresh model built from the config without that tag
+    holds the same tensors and saves normally.
+    """
+    from transformers import AutoModelForCausalLM
+
+    config = model.config
+    if hasattr(config, "quantization_config"):
+        del config.quantization_config
+    plain = AutoModelForCausalLM.from_config(config, dtype=model.dtype)
+    plain.load_state_dict(model.state_dict())
+    return plain
 
 
 def resolve_model(name: str) -> Path | str:
@@ -191,12 +209,8 @@ def default_dtype(device: str):
     return torch.float32
 
 
-def load_model_and_tokenizer(name: str, dtype=None, device=None):
-    """``(model, tokenizer)`` for ``name``; the model is in eval mode on ``device``.
-
-    ``device`` defaults to CUDA when present, else CPU; ``dtype`` (a ``torch.dtype`` or its name,
-    e.g. ``"bfloat16"``) defaults to bf16 on CUDA and fp32 on CPU.
-    """
+def load_model(name: str, dtype=None, device=None):
+    """The causal LM ``name`` in eval mode on ``device`` (see ``load_model_and_tokenizer``)."""
     import torch
     from transformers import AutoModelForCausalLM
 
@@ -204,12 +218,22 @@ def load_model_and_tokenizer(name: str, dtype=None, device=None):
     if isinstance(dtype, str):
         dtype = getattr(torch, dtype)
     dtype = dtype or default_dtype(device)
+    model = _from_pretrained(AutoModelForCausalLM, name, resolve_model(name), dtype=dtype)
+    return model.to(device).eval()
+
+
+def load_model_and_tokenizer(name: str, dtype=None, device=None):
+    """``(model, tokenizer)`` for ``name``; the model is in eval mode on ``device``.
+
+    ``device`` defaults to CUDA when present, else CPU; ``dtype`` (a ``torch.dtype`` or its name,
+    e.g. ``"bfloat16"``) defaults to bf16 on CUDA and fp32 on CPU. The tokenizer always has a
+    pad token, and the model config knows its id.
+    """
     tokenizer = load_tokenizer(name)
-    location = resolve_model(name)
-    model = _from_pretrained(AutoModelForCausalLM, name, location, dtype=dtype)
+    model = load_model(name, dtype, device)
     if model.config.pad_token_id is None:
         model.config.pad_token_id = tokenizer.pad_token_id
-    return model.to(device).eval(), tokenizer
+    return model, tokenizer
 
 
 # Projection names per family: attention first, then MLP. Matched on the last name component.

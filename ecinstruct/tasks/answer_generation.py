@@ -13,11 +13,14 @@ from __future__ import annotations
 import polars as pl
 
 from ecinstruct.canonical import Canonical
+from ecinstruct.tasks import common
 from ecinstruct.tasks.answerability_prediction import (
+    cap,
     first_usable,
     qa_input,
     qa_questions,
     snippets,
+    with_snippets,
 )
 from ecinstruct.tasks.base import Task, TaskContext, candidates
 
@@ -27,13 +30,18 @@ MAX_REVIEWS = 5
 MAX_ANSWER_WORDS = 96
 
 
+def _reviews(reviews: pl.DataFrame) -> pl.DataFrame:
+    """Reviews with non-blank text, whitespace normalised."""
+    text = common.nonempty(pl.col("text").str.replace_all(r"\s+", " "))
+    return reviews.select("product_id", "review_id", "helpful_votes", text.alias("text")).filter(
+        pl.col("product_id").is_not_null() & pl.col("text").is_not_null()
+    )
+
+
 def review_evidence(reviews: pl.DataFrame) -> pl.DataFrame:
     """Per product, its most helpful reviews (then longest, then by id) as snippet lists."""
-    text = pl.col("text").str.replace_all(r"\s+", " ").str.strip_chars()
     return (
-        reviews.select("product_id", "review_id", "helpful_votes", text.alias("text"))
-        .filter(pl.col("product_id").is_not_null() & (pl.col("text").str.len_chars() > 0))
-        .sort(
+        reviews.sort(
             "product_id",
             pl.col("helpful_votes").fill_null(0),
             pl.col("text").str.len_chars(),
@@ -49,23 +57,25 @@ def review_evidence(reviews: pl.DataFrame) -> pl.DataFrame:
 
 
 def build(canonical: Canonical, ctx: TaskContext) -> pl.DataFrame:
-    qs = qa_questions(canonical).join(
-        review_evidence(canonical["reviews"]), on="product_id", how="left", maintain_order="left"
+    reviewed = canonical["reviews"].filter(pl.col("text").str.strip_chars().str.len_chars() > 0)
+    qs = qa_questions(canonical).with_columns(
+        pl.col("product_id").is_in(reviewed["product_id"].implode()).alias("_has_reviews")
     )
     answer = pl.col("answers").list.first()
-    reason = (
-        pl.when(pl.col("question").is_null())
-        .then(pl.lit("missing_question"))
-        .when(pl.col("answerable").not_())
-        .then(pl.lit("unanswerable"))
-        .when(answer.is_null())
-        .then(pl.lit("no_answer"))
-        .when(answer.str.count_matches(r"\S+") > MAX_ANSWER_WORDS)
-        .then(pl.lit("answer_too_long"))
-        .when(pl.col("snippets").list.len() == 0)
-        .then(pl.lit("no_evidence"))
+    reason = common.first_reason(
+        (pl.col("question").is_null(), "missing_question"),
+        (pl.col("answerable").not_(), "unanswerable"),
+        (answer.is_null(), "no_answer"),
+        (common.word_count(answer) > MAX_ANSWER_WORDS, "answer_too_long"),
+        (~pl.col("_has_evidence") & ~pl.col("_has_reviews"), "no_evidence"),
     )
-    dedup_key = (pl.col("product_id"), pl.col("question").str.to_lowercase(), pl.col("snippets"))
+    qs = with_snippets(
+        cap(qs.with_columns(drop_reason=first_usable(reason)), ctx, "answer_generation")
+    )
+    # Only the products that need them: reviews can be far more numerous than questions.
+    borrow = qs.filter(pl.col("evidence").list.len() == 0).select("product_id").unique()
+    reviews = _reviews(canonical["reviews"].join(borrow, on="product_id", how="semi"))
+    qs = qs.join(review_evidence(reviews), on="product_id", how="left", maintain_order="left")
     return candidates(
         qs.with_columns(
             pl.when(pl.col("evidence").list.len() > 0)
@@ -77,7 +87,11 @@ def build(canonical: Canonical, ctx: TaskContext) -> pl.DataFrame:
             output=answer,
             product_ids=pl.concat_list("product_id"),
             group=pl.col("product_id"),
-            drop_reason=first_usable(reason, *dedup_key),
+            # Cleaning can still empty snippets the cheap test let through.
+            drop_reason=pl.coalesce(
+                "drop_reason",
+                pl.when(pl.col("snippets").list.len() == 0).then(pl.lit("no_evidence")),
+            ),
         )
     )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import polars as pl
 
 from ecinstruct.canonical import Canonical
+from ecinstruct.tasks import common
 from ecinstruct.tasks.base import Task, TaskContext, candidates
 
 OPTIONS: tuple[str, ...] = ("yes", "no")
@@ -18,45 +19,39 @@ MAX_SNIPPETS = 10
 MAX_SNIPPET_WORDS = 80
 
 
-def _clean(expr: pl.Expr) -> pl.Expr:
-    return expr.str.replace_all(r"\s+", " ").str.strip_chars()
-
-
-def _blank_to_null(expr: pl.Expr) -> pl.Expr:
-    text = _clean(expr)
-    return pl.when(text.str.len_chars() > 0).then(text)
-
-
-def truncate_words(expr: pl.Expr, n: int) -> pl.Expr:
-    """First `n` words of already whitespace-normalised text."""
-    return expr.str.split(" ").list.head(n).list.join(" ")
+def _text(expr: pl.Expr) -> pl.Expr:
+    """Whitespace-normalised text (so repeats are recognised); blank -> null."""
+    return common.nonempty(expr.str.replace_all(r"\s+", " "))
 
 
 def snippets(texts: pl.Expr, max_snippets: int) -> pl.Expr:
     """Clean a list of texts: no blanks, no repeats, at most `max_snippets`, each cut short."""
-    cleaned = texts.list.eval(_clean(pl.element())).list.eval(
-        pl.element().filter(pl.element().str.len_chars() > 0)
-    )
     return (
-        cleaned.list.unique(maintain_order=True)
+        texts.list.eval(common.truncate_words(pl.element(), MAX_SNIPPET_WORDS))
+        .list.drop_nulls()
+        .list.unique(maintain_order=True)
         .list.head(max_snippets)
-        .list.eval(truncate_words(pl.element(), MAX_SNIPPET_WORDS))
     )
 
 
 def qa_input(evidence: str = "evidence") -> pl.Expr:
     """The input object ECInstruct uses for product QA: question and review snippets."""
-    return pl.struct(
-        pl.col("question"), pl.col(evidence).alias("review snippets")
-    ).struct.json_encode()
+    return common.json_object(
+        {
+            "question": common.json_value(pl.col("question")),
+            "review snippets": common.json_list(pl.col(evidence)),
+        }
+    )
 
 
 def qa_questions(canonical: Canonical) -> pl.DataFrame:
-    """Questions (canonical order) with cleaned text, snippets, answers and a category."""
+    """Questions (canonical order, `_row`) with normalised question text, non-blank answers,
+    a category and `_has_evidence`. Snippets are left raw: cleaning them is the expensive
+    step, done by `with_snippets` once the candidates are capped."""
     # The question's own category when the source gives one, else its product's.
     product_category = (
         canonical["products"]
-        .select("product_id", _blank_to_null(pl.col("category")).alias("_pcat"), "source")
+        .select("product_id", common.nonempty(pl.col("category")).alias("_pcat"), "source")
         .filter(pl.col("_pcat").is_not_null())
         .sort("product_id", "source", "_pcat")
         .unique("product_id", keep="first", maintain_order=True)
@@ -64,42 +59,77 @@ def qa_questions(canonical: Canonical) -> pl.DataFrame:
     )
     return (
         canonical["questions"]
+        .with_row_index("_row")
         .with_columns(
-            _blank_to_null(pl.col("question")).alias("question"),
-            snippets(pl.col("evidence").fill_null([]), MAX_SNIPPETS).alias("evidence"),
+            _text(pl.col("question")).alias("question"),
+            pl.col("evidence").fill_null([]),
             pl.col("answers")
             .fill_null([])
-            .list.eval(_blank_to_null(pl.element()))
+            .list.eval(_text(pl.element()))
             .list.drop_nulls()
             .alias("answers"),
         )
+        .with_columns(
+            # Same test as `snippets` keeps (a non-blank text), without the cost of cleaning.
+            pl.col("evidence")
+            .list.eval(pl.element().str.strip_chars().str.len_chars() > 0)
+            .list.any()
+            .fill_null(False)
+            .alias("_has_evidence"),
+            # What makes two questions the same sample (identical input).
+            pl.struct(
+                "product_id",
+                pl.col("question").str.to_lowercase(),
+                pl.col("evidence")
+                .list.eval(pl.element().str.strip_chars())
+                .list.eval(pl.element().filter(pl.element().str.len_chars() > 0))
+                .list.unique(maintain_order=True),
+            ).alias("_same"),
+        )
         .join(product_category, on="product_id", how="left", maintain_order="left")
-        .with_columns(pl.coalesce(_blank_to_null(pl.col("category")), "_pcat").alias("category"))
+        .with_columns(pl.coalesce(common.nonempty(pl.col("category")), "_pcat").alias("category"))
         .drop("_pcat")
     )
 
 
-def first_usable(reason: pl.Expr, *key: str | pl.Expr) -> pl.Expr:
-    """`reason`, or "duplicate_question" for a usable row repeating an earlier usable one."""
-    first = pl.struct(*key, reason.is_null()).is_first_distinct()
+def with_snippets(qs: pl.DataFrame) -> pl.DataFrame:
+    return qs.with_columns(snippets(pl.col("evidence"), MAX_SNIPPETS).alias("evidence"))
+
+
+def first_usable(reason: pl.Expr) -> pl.Expr:
+    """`reason`, or "duplicate_question" for a usable row repeating an earlier usable one
+    (same product, question and snippets: the same input, maybe with another label)."""
+    first = pl.struct("_same", reason.is_null()).is_first_distinct()
     return pl.when(reason.is_null() & ~first).then(pl.lit("duplicate_question")).otherwise(reason)
+
+
+def cap(qs: pl.DataFrame, ctx: TaskContext, salt: str) -> pl.DataFrame:
+    """At most `ctx.max_candidates` usable questions per OOD side, back in canonical order."""
+    return common.subsample(
+        qs,
+        ctx.max_candidates,
+        key=["source", "question_id", "product_id", "question"],
+        seed=ctx.seed,
+        salt=salt,
+        ood=ctx.is_ood(pl.col("product_id")),
+        mixed=pl.lit(False),
+    ).sort("_row")
 
 
 def build(canonical: Canonical, ctx: TaskContext) -> pl.DataFrame:
     qs = qa_questions(canonical)
-    reason = (
-        pl.when(pl.col("question").is_null())
-        .then(pl.lit("missing_question"))
-        .when(pl.col("answerable").is_null())
-        .then(pl.lit("unknown_answerability"))
-        .when(pl.col("evidence").list.len() == 0)
-        .then(pl.lit("no_evidence"))
+    reason = common.first_reason(
+        (pl.col("question").is_null(), "missing_question"),
+        (pl.col("answerable").is_null(), "unknown_answerability"),
+        (~pl.col("_has_evidence"), "no_evidence"),
     )
-    dedup_key = (pl.col("product_id"), pl.col("question").str.to_lowercase(), pl.col("evidence"))
+    qs = with_snippets(
+        cap(qs.with_columns(drop_reason=first_usable(reason)), ctx, "answerability_prediction")
+    )
     return candidates(
         qs.with_columns(
             input=qa_input(),
-            options=pl.lit(list(OPTIONS)),
+            options=pl.lit(list(OPTIONS), dtype=pl.List(pl.String)),
             output=pl.when(pl.col("answerable").is_null())
             .then(None)
             .when(pl.col("answerable"))
@@ -107,7 +137,6 @@ def build(canonical: Canonical, ctx: TaskContext) -> pl.DataFrame:
             .otherwise(pl.lit("no")),
             product_ids=pl.concat_list("product_id"),
             group=pl.col("product_id"),
-            drop_reason=first_usable(reason, *dedup_key),
         )
     )
 

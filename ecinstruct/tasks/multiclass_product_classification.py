@@ -9,6 +9,7 @@ from __future__ import annotations
 import polars as pl
 
 from ecinstruct.canonical import Canonical
+from ecinstruct.tasks import common
 from ecinstruct.tasks.base import Task, TaskContext, candidates
 
 LABELS: dict[str, str] = {"E": "exact", "S": "substitute", "C": "complement", "I": "irrelevant"}
@@ -17,16 +18,6 @@ OPTIONS: tuple[str, ...] = tuple(LABELS.values())
 # Adapters should write E/S/C/I; the spelled-out names are accepted so a differently
 # normalised source is not silently lost.
 _LABEL_ALIASES = {**{k: k for k in LABELS}, **{v.upper(): k for k, v in LABELS.items()}}
-
-
-def json_text(expr: pl.Expr) -> pl.Expr:
-    """`expr` as a JSON string literal (quotes and escapes included), for hand-built objects."""
-    return pl.struct(expr.alias("t")).struct.json_encode().str.slice(5).str.strip_suffix("}")
-
-
-def _blank_to_null(expr: pl.Expr) -> pl.Expr:
-    text = expr.str.strip_chars()
-    return pl.when(text.str.len_chars() > 0).then(text)
 
 
 def product_texts(products: pl.DataFrame, prefer_sources: pl.Series) -> pl.DataFrame:
@@ -39,8 +30,8 @@ def product_texts(products: pl.DataFrame, prefer_sources: pl.Series) -> pl.DataF
         products.select(
             "product_id",
             "source",
-            _blank_to_null(pl.col("title")).alias("title"),
-            _blank_to_null(pl.col("category")).alias("category"),
+            common.nonempty(pl.col("title")).alias("title"),
+            common.nonempty(pl.col("category")).alias("category"),
         )
         .filter(pl.col("product_id").is_not_null())
         .sort(
@@ -57,32 +48,31 @@ def product_texts(products: pl.DataFrame, prefer_sources: pl.Series) -> pl.DataF
 
 
 def esci_pairs(canonical: Canonical) -> pl.DataFrame:
-    """One row per judgment (canonical order): query, label (E/S/C/I), title, drop_reason."""
+    """One row per judgment (canonical order, `_row`): query, label (E/S/C/I), title and
+    drop_reason."""
     judgments = canonical["judgments"]
     texts = product_texts(canonical["products"], judgments["source"].unique())
-    pairs = judgments.with_columns(
-        _blank_to_null(pl.col("query")).alias("query"),
-        pl.col("label")
-        .str.strip_chars()
-        .str.to_uppercase()
-        .replace_strict(_LABEL_ALIASES, default=None, return_dtype=pl.String)
-        .alias("label"),
-        pl.col("locale").str.strip_chars().str.to_lowercase().alias("locale"),
-        pl.col("small_version").fill_null(False),
-    ).join(texts, on="product_id", how="left", maintain_order="left")
-    reason = (
-        pl.when(pl.col("locale").is_null())
-        .then(pl.lit("missing_locale"))
-        .when(pl.col("locale") != "us")
-        .then(pl.lit("non_us_locale"))
-        .when(pl.col("query_id").is_null() | pl.col("query").is_null())
-        .then(pl.lit("missing_query"))
-        .when(pl.col("product_id").is_null())
-        .then(pl.lit("missing_product_id"))
-        .when(pl.col("label").is_null())
-        .then(pl.lit("unknown_label"))
-        .when(pl.col("title").is_null())
-        .then(pl.lit("missing_title"))
+    pairs = (
+        judgments.with_row_index("_row")
+        .with_columns(
+            common.nonempty(pl.col("query")).alias("query"),
+            pl.col("label")
+            .str.strip_chars()
+            .str.to_uppercase()
+            .replace_strict(_LABEL_ALIASES, default=None, return_dtype=pl.String)
+            .alias("label"),
+            pl.col("locale").str.strip_chars().str.to_lowercase().alias("locale"),
+            pl.col("small_version").fill_null(False),
+        )
+        .join(texts, on="product_id", how="left", maintain_order="left")
+    )
+    reason = common.first_reason(
+        (pl.col("locale").is_null(), "missing_locale"),
+        (pl.col("locale") != "us", "non_us_locale"),
+        (pl.col("query_id").is_null() | pl.col("query").is_null(), "missing_query"),
+        (pl.col("product_id").is_null(), "missing_product_id"),
+        (pl.col("label").is_null(), "unknown_label"),
+        (pl.col("title").is_null(), "missing_title"),
     )
     pairs = pairs.with_columns(reason.alias("drop_reason"))
     # A pair judged twice would be two identical inputs, possibly with two labels; the first
@@ -98,18 +88,39 @@ def esci_pairs(canonical: Canonical) -> pl.DataFrame:
 
 def pair_input() -> pl.Expr:
     """The input object ECInstruct uses for ESCI pair tasks: query and product title."""
-    return pl.struct(pl.col("query"), pl.col("title").alias("product title")).struct.json_encode()
+    return common.json_object(
+        {
+            "query": common.json_value(pl.col("query")),
+            "product title": common.json_value(pl.col("title")),
+        }
+    )
+
+
+def esci_candidates(canonical: Canonical, ctx: TaskContext, salt: str) -> pl.DataFrame:
+    """The judgments of a pair task (MPC, PSI), capped to `ctx.max_candidates` usable ones
+    before their inputs are written, in canonical order."""
+    pairs = common.subsample(
+        esci_pairs(canonical),
+        ctx.max_candidates,
+        key=["query_id", "product_id"],
+        seed=ctx.seed,
+        salt=salt,
+        ood=ctx.is_ood(pl.col("product_id")),
+        mixed=pl.lit(False),
+    )
+    return pairs.sort("_row").with_columns(
+        input=pair_input(),
+        product_ids=pl.concat_list("product_id"),
+        group=pl.col("query_id"),
+    )
 
 
 def build(canonical: Canonical, ctx: TaskContext) -> pl.DataFrame:
-    pairs = esci_pairs(canonical)
+    pairs = esci_candidates(canonical, ctx, salt="multiclass_product_classification")
     return candidates(
         pairs.with_columns(
-            input=pair_input(),
-            options=pl.lit(list(OPTIONS)),
+            options=pl.lit(list(OPTIONS), dtype=pl.List(pl.String)),
             output=pl.col("label").replace_strict(LABELS, default=None, return_dtype=pl.String),
-            product_ids=pl.concat_list("product_id"),
-            group=pl.col("query_id"),
         )
     )
 

@@ -11,24 +11,21 @@ import polars as pl
 
 from ecinstruct.canonical import Canonical
 from ecinstruct.tasks.base import Task, TaskContext, candidates
-from ecinstruct.tasks.multiclass_product_classification import esci_pairs, pair_input
+from ecinstruct.tasks.multiclass_product_classification import esci_candidates
 
 OPTIONS: tuple[str, ...] = ("yes", "no")
 
 
 def build(canonical: Canonical, ctx: TaskContext) -> pl.DataFrame:
-    pairs = esci_pairs(canonical)
+    pairs = esci_candidates(canonical, ctx, salt="product_substitute_identification")
     return candidates(
         pairs.with_columns(
-            input=pair_input(),
-            options=pl.lit(list(OPTIONS)),
+            options=pl.lit(list(OPTIONS), dtype=pl.List(pl.String)),
             output=pl.when(pl.col("label").is_null())
             .then(None)
             .when(pl.col("label") == "S")
             .then(pl.lit("yes"))
             .otherwise(pl.lit("no")),
-            product_ids=pl.concat_list("product_id"),
-            group=pl.col("query_id"),
         )
     )
 
@@ -41,7 +38,7 @@ TASK = Task(
     "(ESCI, US locale; natural label distribution).",
     tables=("judgments",),
     input_desc='JSON object {"query", "product title"}',
-    output_desc='yes if the ESCI label is Substitute, else no',
+    output_desc="yes if the ESCI label is Substitute, else no",
     metric="f1_yes",
     output_format="option",
     split_key="query_id: every judgment of one query lands in the same split",

@@ -15,29 +15,33 @@ from __future__ import annotations
 import polars as pl
 
 from ecinstruct.canonical import Canonical
+from ecinstruct.tasks import common
 from ecinstruct.tasks.base import Task, TaskContext, candidates
-from ecinstruct.tasks.multiclass_product_classification import esci_pairs, json_text
+from ecinstruct.tasks.multiclass_product_classification import esci_pairs
 
 RANK = {"E": 0, "S": 1, "C": 2, "I": 3}
 LETTERS = "ABCD"
 
 
 def _seeded(salt: str, seed: int) -> pl.Expr:
-    key = pl.concat_str([pl.lit(salt), pl.col("query_id"), pl.col("product_id")], separator="\x1f")
-    return key.hash(seed=seed)
+    return common.hash_key("query_id", "product_id", seed=seed, salt=f"qpr:{salt}")
 
 
-def _query_reasons(pairs: pl.DataFrame) -> pl.DataFrame:
-    """Every query once (first-seen order), with the reason it cannot be used before side choice."""
+def _queries(pairs: pl.DataFrame) -> pl.DataFrame:
+    """Every query once, in first-seen order, with what decides whether it can be used."""
     small = pl.col("small_version")
-    small_reasons = pl.col("drop_reason").filter(small & pl.col("drop_reason").is_not_null())
+    ok = small & pl.col("drop_reason").is_null()
     return pairs.group_by("query_id", maintain_order=True).agg(
+        pl.col("_row").first(),
         pl.col("source").first(),
-        pl.col("product_id").unique(maintain_order=True).alias("all_products"),
+        pl.col("product_id").unique(maintain_order=True).alias("_all_products"),
         small.any().alias("_any_small"),
-        (small & pl.col("drop_reason").is_null()).any().alias("_any_usable"),
+        ok.any().alias("_any_usable"),
+        pl.col("label").filter(ok).n_unique().alias("_n_labels"),
         # The commonest reason among its small-version judgments (ties: alphabetical).
-        small_reasons.value_counts(sort=True)
+        pl.col("drop_reason")
+        .filter(small & pl.col("drop_reason").is_not_null())
+        .value_counts(sort=True)
         .struct.field("drop_reason")
         .head(1)
         .alias("_pair_reason"),
@@ -46,17 +50,17 @@ def _query_reasons(pairs: pl.DataFrame) -> pl.DataFrame:
 
 def _pick(usable: pl.DataFrame, ctx: TaskContext) -> pl.DataFrame:
     """One product per (query, label) on the chosen OOD side, lettered in a seeded order."""
-    usable = usable.with_columns(ctx.is_ood(pl.col("product_id")).alias("_ood"))
+    usable = usable.with_columns(ctx.is_ood(pl.col("product_id")).alias("_held_out"))
     sides = (
-        usable.group_by("query_id", "_ood")
-        .agg(pl.col("label").n_unique().alias("_n_labels"))
-        .filter(pl.col("_n_labels") >= 2)
-        .sort("query_id", "_ood")  # False (in-distribution) first
+        usable.group_by("query_id", "_held_out")
+        .agg(pl.col("label").n_unique().alias("_n_side"))
+        .filter(pl.col("_n_side") >= 2)
+        .sort("query_id", "_held_out")  # False (in-distribution) first
         .unique("query_id", keep="first")
-        .select("query_id", "_ood")
+        .select("query_id", "_held_out")
     )
     return (
-        usable.join(sides, on=["query_id", "_ood"], how="semi")
+        usable.join(sides, on=["query_id", "_held_out"], how="semi")
         .with_columns(_seeded("pick", ctx.seed).alias("_pick"))
         .sort("query_id", "label", "_pick", "product_id")
         .unique(["query_id", "label"], keep="first", maintain_order=True)
@@ -70,56 +74,67 @@ def _pick(usable: pl.DataFrame, ctx: TaskContext) -> pl.DataFrame:
     )
 
 
-def build(canonical: Canonical, ctx: TaskContext) -> pl.DataFrame:
-    pairs = esci_pairs(canonical)
-    queries = _query_reasons(pairs)
-    usable = pairs.filter(pl.col("small_version") & pl.col("drop_reason").is_null())
-    n_labels = usable.group_by("query_id").agg(pl.col("label").n_unique().alias("_n_all"))
-    samples = (
-        _pick(usable, ctx)
-        .with_columns(
-            pl.concat_str([pl.lit('"'), "letter", pl.lit('":'), json_text(pl.col("title"))])
-            .alias("_entry")
-        )
+def _samples(picked: pl.DataFrame) -> pl.DataFrame:
+    """Per query: input JSON, gold ranking, products and labels in letter order."""
+    entry = common.json_value(pl.col("letter")) + pl.lit(": ") + common.json_value(pl.col("title"))
+    return (
+        picked.with_columns(entry.alias("_entry"))
         .group_by("query_id")
         .agg(
             pl.col("query").first(),
-            pl.col("_entry").sort_by("_i").str.join(",").alias("_products"),
+            pl.col("_entry").sort_by("_i").str.join(", ").alias("_products"),
             pl.col("product_id").sort_by("_i").alias("product_ids"),
             pl.col("label").sort_by("_i").alias("gold_labels"),
             pl.col("letter").sort_by("_rank").str.join(",").alias("output"),
             pl.col("category").sort_by("_rank").first(),
         )
         .with_columns(
-            pl.concat_str(
-                [
-                    pl.lit('{"query":'),
-                    json_text(pl.col("query")),
-                    pl.lit(',"products":{'),
-                    pl.col("_products"),
-                    pl.lit("}}"),
-                ]
+            common.json_object(
+                {
+                    "query": common.json_value(pl.col("query")),
+                    "products": pl.lit("{") + pl.col("_products") + pl.lit("}"),
+                }
             ).alias("input")
         )
     )
-    out = (
-        queries.join(n_labels, on="query_id", how="left", maintain_order="left")
-        .join(samples, on="query_id", how="left", maintain_order="left")
+
+
+def build(canonical: Canonical, ctx: TaskContext) -> pl.DataFrame:
+    pairs = esci_pairs(canonical)
+    picked = _pick(pairs.filter(pl.col("small_version") & pl.col("drop_reason").is_null()), ctx)
+    sides = picked.group_by("query_id").agg(pl.col("_held_out").first())
+    queries = (
+        _queries(pairs)
+        .join(sides, on="query_id", how="left", maintain_order="left")
         .with_columns(
             pl.when(~pl.col("_any_small"))
             .then(pl.lit("not_small_version"))
             .when(~pl.col("_any_usable"))
             .then(pl.col("_pair_reason").list.first())
-            .when(pl.col("_n_all") < 2)
+            .when(pl.col("_n_labels") < 2)
             .then(pl.lit("too_few_distinct_labels"))
-            .when(pl.col("input").is_null())
+            .when(pl.col("_held_out").is_null())
             .then(pl.lit("mixed_ood_products"))
             .alias("drop_reason"),
-            pl.coalesce("product_ids", "all_products").alias("product_ids"),
+        )
+    )
+    queries = common.subsample(
+        queries,
+        ctx.max_candidates,
+        key=["query_id"],
+        seed=ctx.seed,
+        salt="query_product_ranking",
+        ood=pl.col("_held_out"),
+        mixed=pl.lit(False),
+    ).sort("_row")
+    kept = picked.join(queries.filter(pl.col("drop_reason").is_null()), on="query_id", how="semi")
+    out = queries.join(_samples(kept), on="query_id", how="left", maintain_order="left")
+    return candidates(
+        out.with_columns(
+            pl.coalesce("product_ids", "_all_products").alias("product_ids"),
             pl.col("query_id").alias("group"),
         )
     )
-    return candidates(out)
 
 
 TASK = Task(

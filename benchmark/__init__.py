@@ -1,0 +1,1 @@
+"""Benchmark for ECInstruct: tolerant parsing, honest metrics, baselines, runner, leaderboard."""

@@ -1,0 +1,224 @@
+"""Leaderboard from results folders only: Markdown, CSV, a self-contained HTML page, a PNG chart.
+
+    python -m benchmark.leaderboard results/ [--out results/leaderboard] [--reference NAME]
+
+One row per system (a folder with scores.json), one column per task (its headline metric),
+one view per test split: IND, OOD, and both unseen-instruction splits. Each view also shows the
+invalid-answer counts and the average relative improvement over a reference row (default: a
+`--baseline random` run, when there is one). The paper's published IND numbers are added as
+reference rows, marked as paper-reported: different data and an evaluation that dropped
+unparseable answers, so not comparable measurements.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import polars as pl
+
+from benchmark.tasks import REGISTRY, SHORT
+from ecinstruct.errors import UserError
+
+VIEWS = {
+    "IND": "test_ind",
+    "OOD": "test_ood",
+    "IND, unseen instruction": "test_ind_unseen_instruction",
+    "OOD, unseen instruction": "test_ood_unseen_instruction",
+}
+PAPER_MARK = " (paper)"
+# eCeLLM (ICML 2024), IND test set, as published (SPEC.md). AG is BERTScore F1 there.
+PAPER = {
+    "GPT-4 Turbo": [0.495, 0.326, 0.753, 0.516, 0.387, 0.611, 0.195, 0.875, 0.649, 0.858],
+    "eCeLLM-L": [0.582, 0.611, 0.995, 0.648, 0.526, 0.684, 0.501, 0.870, 0.851, 0.841],
+    "eCeLLM-M": [0.662, 0.558, 0.995, 0.639, 0.542, 0.696, 0.305, 0.876, 0.846, 0.842],
+    "eCeLLM-S": [0.509, 0.518, 0.991, 0.596, 0.479, 0.650, 0.392, 0.870, 0.846, 0.842],
+}
+PAPER_METRIC = {"answer_generation": "bertscore_f1"}
+LONG_SCHEMA = {
+    "view": pl.String,
+    "system": pl.String,
+    "kind": pl.String,  # measured | paper
+    "task": pl.String,
+    "metric": pl.String,
+    "value": pl.Float64,
+    "invalid": pl.Int64,
+    "n": pl.Int64,
+}
+NOTE = (
+    "Rows marked (paper) are the numbers published with eCeLLM (ICML 2024) on the original "
+    "ECInstruct IND test set: other data, and an evaluation that dropped unparseable answers "
+    "(ours counts them wrong). Shown for orientation only; they are not comparable measurements. "
+    "Their AG value is BERTScore F1, not ROUGE-L."
+)
+
+
+def systems(results_dir: Path) -> list[Path]:
+    """Result folders (with scores.json) directly under results_dir, by name."""
+    if not results_dir.is_dir():
+        raise UserError(f"results folder {results_dir} does not exist")
+    found = sorted(p for p in results_dir.iterdir() if (p / "scores.json").is_file())
+    if not found:
+        raise UserError(f"no results under {results_dir} (no */scores.json)")
+    return found
+
+
+def collect(folders: list[Path]) -> tuple[pl.DataFrame, dict[str, dict]]:
+    """Long table of every measured (view, system, task) headline score, and each config."""
+    rows, configs = [], {}
+    split_view = {split: view for view, split in VIEWS.items()}
+    for folder in folders:
+        scores = json.loads((folder / "scores.json").read_text(encoding="utf-8"))
+        config_path = folder / "config.json"
+        configs[folder.name] = json.loads(config_path.read_text()) if config_path.is_file() else {}
+        for task, splits in scores.items():
+            for split, result in splits.items():
+                if task not in REGISTRY or split not in split_view:
+                    continue
+                metric = result["headline"]
+                rows.append(
+                    {
+                        "view": split_view[split],
+                        "system": folder.name,
+                        "kind": "measured",
+                        "task": task,
+                        "metric": metric,
+                        "value": result["metrics"].get(metric),
+                        "invalid": result["invalid"],
+                        "n": result["n"],
+                    }
+                )
+    return pl.DataFrame(rows, schema=LONG_SCHEMA), configs
+
+
+def paper_rows() -> pl.DataFrame:
+    rows = [
+        {
+            "view": "IND",
+            "system": name + PAPER_MARK,
+            "kind": "paper",
+            "task": task,
+            "metric": PAPER_METRIC.get(task, REGISTRY[task].headline),
+            "value": value,
+            "invalid": None,
+            "n": None,
+        }
+        for name, values in PAPER.items()
+        for task, value in zip(REGISTRY, values, strict=True)
+    ]
+    return pl.DataFrame(rows, schema=LONG_SCHEMA)
+
+
+def default_reference(configs: dict[str, dict]) -> str | None:
+    for name, config in sorted(configs.items()):
+        backend = config.get("backend") or {}
+        if backend.get("kind") == "baseline" and backend.get("baseline") == "random":
+            return name
+    return None
+
+
+def wide(long: pl.DataFrame, view: str, reference: str | None) -> pl.DataFrame:
+    """One row per system: a column per task short name, invalid/n, and the mean relative
+    improvement over `reference` across the tasks both rows have (reference value > 0)."""
+    part = long.filter(pl.col("view") == view)
+    tasks = [t for t in REGISTRY if t in set(part["task"])]
+    order = part.select("system", "kind").unique().sort(pl.col("kind") != "measured", "system")
+    ref_rows = part.filter(pl.col("system") == reference)
+    ref = {r["task"]: r["value"] for r in ref_rows.iter_rows(named=True)}
+    ref_kind = ref_rows["kind"][0] if ref_rows.height else None
+    rows = []
+    for system, kind in order.iter_rows():
+        mine = part.filter(pl.col("system") == system)
+        values = {r["task"]: r["value"] for r in mine.iter_rows(named=True)}
+        gains = [
+            (values[t] - ref[t]) / ref[t]
+            for t in tasks
+            if values.get(t) is not None and ref.get(t) and ref[t] > 0
+        ]
+        row = {"system": system, **{SHORT[t]: values.get(t) for t in tasks}}
+        row["invalid"] = None if kind == "paper" else f"{mine['invalid'].sum()}/{mine['n'].sum()}"
+        # Paper rows and measured rows are different data: compare only within a kind.
+        comparable = reference is not None and kind == ref_kind
+        row["rel_impr"] = sum(gains) / len(gains) if gains and comparable else None
+        rows.append(row)
+    schema = {
+        "system": pl.String,
+        **{SHORT[t]: pl.Float64 for t in tasks},
+        "invalid": pl.String,
+        "rel_impr": pl.Float64,
+    }
+    return pl.DataFrame(rows, schema=schema)
+
+
+def invalid_table(long: pl.DataFrame, view: str) -> pl.DataFrame:
+    """Invalid answers per measured system and task, as "invalid/n"."""
+    part = long.filter((pl.col("view") == view) & (pl.col("kind") == "measured"))
+    tasks = [t for t in REGISTRY if t in set(part["task"])]
+    rows = []
+    for system in sorted(set(part["system"])):
+        mine = {r["task"]: r for r in part.filter(pl.col("system") == system).iter_rows(named=True)}
+        rows.append(
+            {
+                "system": system,
+                **{
+                    SHORT[t]: f"{mine[t]['invalid']}/{mine[t]['n']}" if t in mine else None
+                    for t in tasks
+                },
+            }
+        )
+    return pl.DataFrame(rows, schema={"system": pl.String, **{SHORT[t]: pl.String for t in tasks}})
+
+
+def build(results_dir: Path, reference: str | None = None) -> dict:
+    """Everything the writers need: long table, one wide and one invalid table per view."""
+    long, configs = collect(systems(results_dir))
+    reference = reference or default_reference(configs)
+    long = pl.concat([long, paper_rows()])
+    if reference is not None and reference not in set(long["system"]):
+        known = ", ".join(sorted(set(long["system"])))
+        raise UserError(f"--reference {reference!r} is not a row; rows: {known}")
+    views = {}
+    for view in VIEWS:
+        if long.filter(pl.col("view") == view).is_empty():
+            continue
+        views[view] = {"scores": wide(long, view, reference), "invalid": invalid_table(long, view)}
+    return {"long": long, "views": views, "configs": configs, "reference": reference}
+
+
+def write(board: dict, out: Path) -> list[Path]:
+    from benchmark import leaderboard_render as render
+
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / f"leaderboard.{ext}" for ext in ("md", "csv", "html", "png")]
+    paths[0].write_text(render.markdown(board), encoding="utf-8")
+    board["long"].sort("view", "kind", "system", "task").write_csv(paths[1])
+    png = render.chart(board)
+    paths[3].write_bytes(png)
+    paths[2].write_text(render.html(board, png), encoding="utf-8")
+    return paths
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(
+        prog="python -m benchmark.leaderboard",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("results_dir", type=Path, help="folder holding one results folder per system")
+    p.add_argument("--out", type=Path, help="output folder (default: RESULTS_DIR/leaderboard)")
+    p.add_argument("--reference", help="row to compute the average relative improvement against")
+    args = p.parse_args(argv)
+    try:
+        board = build(args.results_dir, args.reference)
+        for path in write(board, args.out or args.results_dir / "leaderboard"):
+            print(path)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

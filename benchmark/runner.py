@@ -1,0 +1,199 @@
+"""Run one system over (task, split) pairs and keep its results in one folder:
+
+    results/NAME/config.json         what was run (dataset, backend, limit, prompt, seed)
+    results/NAME/scores.json         {task: {split: {n, invalid, headline, metrics, ...}}}
+    results/NAME/predictions.parquet one row per answer: raw text, parsed answer, validity, gold
+
+Data are read ONLY through `datasets.load_dataset(path, task)`. Results are written after each
+pair, so an interrupted run resumes where it stopped: finished pairs are skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from benchmark.tasks import REGISTRY, score
+from ecinstruct.errors import UserError
+
+TEST_SPLITS = (
+    "test_ind",
+    "test_ood",
+    "test_ind_unseen_instruction",
+    "test_ood_unseen_instruction",
+)
+PREDICTION_SCHEMA = {
+    "task": pl.String,
+    "split": pl.String,
+    "row": pl.Int64,
+    "id": pl.String,
+    "prediction": pl.String,
+    "parsed": pl.String,  # JSON text of the parsed answer; null when invalid
+    "valid": pl.Boolean,
+    "output": pl.String,
+}
+# Changing any of these makes old results a different system: resuming would mix them.
+IDENTITY = ("dataset", "backend", "limit", "embed")
+
+
+@dataclass
+class RunConfig:
+    dataset: str
+    backend: dict
+    tasks: list[str] = field(default_factory=lambda: list(REGISTRY))
+    splits: list[str] = field(default_factory=lambda: list(TEST_SPLITS))
+    limit: int | None = None
+    batch_size: int = 16
+    embed: bool = True  # AG embedding similarity, when the MiniLM package is installed
+
+
+def _write_atomic(path: Path, write) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    write(tmp)
+    os.replace(tmp, path)
+
+
+def _write_json(path: Path, data: dict) -> None:
+    text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    _write_atomic(path, lambda p: p.write_text(text, encoding="utf-8"))
+
+
+def _check_config(out: Path, config: RunConfig) -> dict:
+    """The config to write: the stored one must name the same system; task and split lists
+    are merged, so a later run can add pairs to a folder."""
+    mine = asdict(config)
+    path = out / "config.json"
+    if not path.is_file():
+        return mine
+    old = json.loads(path.read_text(encoding="utf-8"))
+    for key in IDENTITY:
+        if old.get(key) != mine[key]:
+            raise UserError(
+                f"{out} holds results of another run ({key}: {old.get(key)!r} != {mine[key]!r});"
+                " choose another --out"
+            )
+    mine["tasks"] = [t for t in REGISTRY if t in set(old.get("tasks", [])) | set(config.tasks)]
+    mine["splits"] = [
+        s for s in TEST_SPLITS if s in set(old.get("splits", [])) | set(config.splits)
+    ]
+    return mine
+
+
+def _config_names(dataset: str) -> list[str]:
+    import datasets
+
+    try:
+        return datasets.get_dataset_config_names(dataset)
+    except Exception as exc:  # datasets raises many types; all mean "cannot read it"
+        raise UserError(f"cannot read dataset {dataset}: {_first_line(exc)}") from None
+
+
+def _load(dataset: str, task: str):
+    import datasets
+
+    try:
+        return datasets.load_dataset(dataset, task)
+    except Exception as exc:
+        raise UserError(f"cannot load {task} from {dataset}: {_first_line(exc)}") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _rows(task: str, split: str, records: Sequence[dict], texts, parsed) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "task": [task] * len(records),
+            "split": [split] * len(records),
+            "row": list(range(len(records))),
+            "id": [r["id"] for r in records],
+            "prediction": texts,
+            "parsed": [None if p is None else json.dumps(p, ensure_ascii=False) for p in parsed],
+            "valid": [p is not None for p in parsed],
+            "output": [r["output"] for r in records],
+        },
+        schema=PREDICTION_SCHEMA,
+    )
+
+
+def run(config: RunConfig, backend, out: Path, progress: bool = True, log=None) -> dict:
+    """Score `backend` on every requested (task, split) not yet in `out`; returns scores."""
+    from tqdm import tqdm
+
+    log = log or (lambda msg: print(msg, file=sys.stderr))
+    unknown = [t for t in config.tasks if t not in REGISTRY]
+    if unknown:
+        raise UserError(f"unknown task(s) {', '.join(unknown)}; known: {', '.join(REGISTRY)}")
+    bad_splits = [s for s in config.splits if s not in TEST_SPLITS]
+    if bad_splits:
+        raise UserError(f"unknown split(s) {', '.join(bad_splits)}; use {', '.join(TEST_SPLITS)}")
+    out.mkdir(parents=True, exist_ok=True)
+    stored = _check_config(out, config)
+    available = set(_config_names(config.dataset))
+    missing = [t for t in config.tasks if t not in available]
+    if missing and len(missing) == len(config.tasks):
+        raise UserError(f"dataset {config.dataset} has none of the tasks {', '.join(config.tasks)}")
+    for task in missing:
+        log(f"skip {task}: not in dataset {config.dataset}")
+    _write_json(out / "config.json", stored)
+
+    scores_path, preds_path = out / "scores.json", out / "predictions.parquet"
+    scores = json.loads(scores_path.read_text(encoding="utf-8")) if scores_path.is_file() else {}
+    table = (
+        pl.read_parquet(preds_path)
+        if preds_path.is_file()
+        else pl.DataFrame(schema=PREDICTION_SCHEMA)
+    )
+    for task in (t for t in config.tasks if t in available):
+        todo = [s for s in config.splits if s not in scores.get(task, {})]
+        if not todo:
+            log(f"skip {task}: {', '.join(config.splits)} already scored")
+            continue
+        data = _load(config.dataset, task)
+        train_cache: list[list[dict]] = []
+
+        def train(data=data, cache=train_cache, task=task) -> list[dict]:
+            if not cache:
+                if "train" not in data:
+                    raise UserError(f"{task}: the dataset has no train split for this baseline")
+                cache.append(data["train"].to_list())
+            return cache[0]
+
+        for split in todo:
+            if split not in data:
+                log(f"skip {task}/{split}: not in dataset")
+                continue
+            part = data[split]
+            if config.limit is not None:
+                part = part.select(range(min(config.limit, len(part))))
+            records = part.to_list()
+            with tqdm(
+                total=len(records), desc=f"{task}/{split}", disable=not progress, file=sys.stderr
+            ) as bar:
+                texts, extra = backend.predict(task, records, train, bar.update)
+            result = score(task, records, texts, embed=config.embed)
+            parsed = result.pop("parsed")
+            table = pl.concat(
+                [
+                    table.filter((pl.col("task") != task) | (pl.col("split") != split)),
+                    _rows(task, split, records, texts, parsed),
+                ]
+            )
+            table = table.sort(pl.col("task"), pl.col("split"), pl.col("row"))
+            # Predictions before scores: a pair in scores.json always has its predictions.
+            _write_atomic(preds_path, table.write_parquet)
+            scores.setdefault(task, {})[split] = {**result, **extra}
+            _write_json(scores_path, scores)
+            headline = result["metrics"].get(result["headline"])
+            log(
+                f"{task}/{split}: {result['headline']}={headline} invalid={result['invalid']}/{result['n']}"
+            )
+    return scores

@@ -1,0 +1,80 @@
+"""Raw source adapters: configured raw files in, canonical tables out.
+
+    specs = load_config("sources.toml")
+    canonical, provenance = load_canonical(specs)
+
+`provenance` has one dict per file read: kind, key, file (as written in the config), bytes,
+sha256, rows_read, rows_rejected.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+import polars as pl
+
+from ecinstruct.canonical import Canonical, conform
+from ecinstruct.sources.config import load_config
+from ecinstruct.sources.context import LoadContext
+from ecinstruct.sources.registry import ADAPTERS
+from ecinstruct.sources.spec import SourceSpec
+
+__all__ = ["ADAPTERS", "SourceSpec", "load_canonical", "load_config", "run_adapter"]
+
+
+def run_adapter(spec: SourceSpec, progress=None) -> tuple[dict[str, pl.DataFrame], LoadContext]:
+    """One spec's tables, its `rejected` frame included, and the context that read it."""
+    ctx = LoadContext(spec, progress)
+    tables = dict(ADAPTERS[spec.kind].load(ctx))
+    tables["rejected"] = ctx.rejected()
+    return {name: conform(frame, name) for name, frame in tables.items()}, ctx
+
+
+def load_canonical(
+    specs: Sequence[SourceSpec], progress: bool = True
+) -> tuple[Canonical, list[dict]]:
+    canonical = Canonical()
+    provenance: list[dict] = []
+    with _progress(progress) as bar:
+        for spec in specs:
+            tables, ctx = run_adapter(spec, bar)
+            canonical.add(spec.kind, tables)
+            provenance.extend(_provenance(spec, ctx, tables["rejected"]))
+    return canonical, provenance
+
+
+def _provenance(spec: SourceSpec, ctx: LoadContext, rejected: pl.DataFrame) -> list[dict]:
+    per_file = dict(rejected.group_by("file").len().iter_rows()) if rejected.height else {}
+    rows = []
+    for key, paths in spec.files.items():
+        for path in paths:
+            name = spec.display(path)
+            with path.open("rb") as handle:
+                digest = hashlib.file_digest(handle, "sha256").hexdigest()
+            rows.append(
+                {
+                    "kind": spec.kind,
+                    "key": key,
+                    "file": name,
+                    "bytes": path.stat().st_size,
+                    "sha256": digest,
+                    "rows_read": ctx.rows_read.get((key, name), 0),
+                    "rows_rejected": per_file.get(name, 0),
+                }
+            )
+    return rows
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[object]:
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True)) as bar:
+        yield bar

@@ -1,0 +1,152 @@
+"""Amazon Review Data (2018): 5-core / full reviews and product metadata, JSON lines.
+
+reviews -> `reviews`; meta -> `products` and `relations` (also_buy, also_view, and
+`similar` when `similar_item` is a list of ASINs; in most dumps it is an HTML table string,
+which carries no usable ids).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from ecinstruct.sources.context import LoadContext
+from ecinstruct.sources.frames import (
+    Check,
+    dedupe,
+    md5_sql,
+    missing,
+    numbered,
+    price,
+    split,
+    to_bool,
+    to_float,
+    to_int,
+    wrong_type,
+)
+from ecinstruct.text import clean_columns
+
+KIND = "amazon_reviews_2018"
+KEYS = {"reviews": True, "meta": False}
+
+_REVIEW = ("overall", "verified", "reviewerID", "asin", "reviewerName", "reviewText", "summary")
+REVIEW_FIELDS = {name: "VARCHAR" for name in (*_REVIEW, "unixReviewTime", "vote")}
+# Hashed inside DuckDB's parallel read: the review id, before numbering (see `reviews`).
+REVIEW_KEY = {
+    "_key": md5_sql("trim(j.reviewerID)", "upper(trim(j.asin))", "trim(j.unixReviewTime)")
+}
+META_FIELDS: dict[str, object] = {
+    "asin": "VARCHAR",
+    "title": "VARCHAR",
+    "brand": "VARCHAR",
+    "price": "VARCHAR",
+    "main_cat": "VARCHAR",
+    "description": ["VARCHAR"],
+    "feature": ["VARCHAR"],
+    "category": ["VARCHAR"],
+    "also_buy": ["VARCHAR"],
+    "also_view": ["VARCHAR"],
+    "similar_item": ["VARCHAR"],
+}
+RELATIONS = {"also_buy": "also_buy", "also_view": "also_view", "similar_item": "similar"}
+
+
+def load(ctx: LoadContext) -> dict[str, pl.DataFrame]:
+    tables = {"reviews": reviews(ctx, ctx.jsonl("reviews", REVIEW_FIELDS, REVIEW_KEY))}
+    if ctx.has("meta"):
+        products = meta(ctx, ctx.jsonl("meta", META_FIELDS))
+        tables["products"] = products.drop(*RELATIONS)
+        tables["relations"] = relations(products, KIND, RELATIONS)
+    return tables
+
+
+def reviews(ctx: LoadContext, raw: pl.DataFrame) -> pl.DataFrame:
+    typed = raw.with_columns(
+        rating=to_float(pl.col("overall")),
+        timestamp=to_int(pl.col("unixReviewTime")),
+        helpful_votes=to_int(pl.col("vote")),
+        verified_flag=to_bool(pl.col("verified")),
+        user_id=pl.col("reviewerID").str.strip_chars(),
+        product_id=pl.col("asin").str.strip_chars().str.to_uppercase(),
+        text=pl.col("reviewText"),
+        reviewer_name=pl.col("reviewerName"),
+    )
+    typed = clean_columns(typed, text=["text", "summary", "reviewer_name"])
+    kept, rejected = split(
+        typed,
+        KIND,
+        [
+            missing("reviewerID"),
+            missing("asin"),
+            missing("overall"),
+            wrong_type("overall", pl.col("rating"), "a number"),
+            Check(
+                "unknown_label",
+                ~pl.col("rating").is_in([1.0, 2.0, 3.0, 4.0, 5.0]),
+                pl.lit("overall must be 1-5, got ") + pl.col("overall"),
+            ),
+            missing("unixReviewTime"),
+            wrong_type("unixReviewTime", pl.col("timestamp"), "an integer"),
+            wrong_type("vote", pl.col("helpful_votes"), "a vote count"),
+            wrong_type("verified", pl.col("verified_flag"), "a boolean"),
+            # A rating with only a summary ("Five Stars") is still a review; one with no
+            # words at all is not.
+            Check(
+                "empty_text",
+                pl.col("text").is_null() & pl.col("summary").is_null(),
+                "reviewText and summary are empty after cleaning",
+            ),
+        ],
+        raw=list(REVIEW_FIELDS),
+    )
+    ctx.reject(rejected)
+    # Users post several distinct reviews of one item on one day: only an exact repeat is a
+    # duplicate, and the others get numbered ids.
+    same = ["user_id", "product_id", "timestamp", "rating", "summary", "text"]
+    kept, duplicates = dedupe(kept, KIND, same, "identical review", list(REVIEW_FIELDS), "_key")
+    ctx.reject(duplicates)
+    return kept.with_columns(
+        review_id=numbered(pl.col("_key")), source=pl.lit(KIND), verified=pl.col("verified_flag")
+    )
+
+
+def meta(ctx: LoadContext, raw: pl.DataFrame) -> pl.DataFrame:
+    """Products plus their raw relation lists (dropped by `load` after `relations`)."""
+    typed = raw.with_columns(
+        product_id=pl.col("asin").str.strip_chars().str.to_uppercase(),
+        # A display string, often page markup rather than a price: unreadable -> null.
+        price=price(pl.col("price")),
+    )
+    typed = clean_columns(
+        typed, text=["title", "brand", "main_cat"], lists=["description", "feature", "category"]
+    )
+    kept, rejected = split(typed, KIND, [missing("asin")], raw=list(META_FIELDS))
+    ctx.reject(rejected)
+    kept, duplicates = dedupe(kept, KIND, ["product_id"], "product asin", list(META_FIELDS))
+    ctx.reject(duplicates)
+    return kept.select(
+        "product_id",
+        *RELATIONS,
+        source=pl.lit(KIND),
+        title="title",
+        description=pl.col("description").list.join(" ").replace("", None),
+        features="feature",
+        brand="brand",
+        categories="category",
+        category=pl.col("category").list.first().fill_null(pl.col("main_cat")),
+        price="price",
+    )
+
+
+def relations(products: pl.DataFrame, kind: str, columns: dict[str, str]) -> pl.DataFrame:
+    """One row per (product, related product, relation); repeats inside a list collapse."""
+    parts = [
+        products.select(
+            "product_id",
+            related_id=pl.col(column).list.eval(pl.element().str.strip_chars().str.to_uppercase()),
+        )
+        .explode("related_id")
+        .filter(pl.col("related_id").is_not_null() & (pl.col("related_id") != ""))
+        .with_columns(relation=pl.lit(name), source=pl.lit(kind))
+        for column, name in columns.items()
+    ]
+    return pl.concat(parts).unique(maintain_order=True)

@@ -1,0 +1,165 @@
+"""Read a JSON-lines file (plain or .gz) into a frame with DuckDB, streaming.
+
+DuckDB reads the file as one text column per line (so every line keeps its line number and
+a bad line cannot take its neighbours down), parses each line with `json_transform` into
+the requested fields, and hands back only the parsed columns. Lines that are not valid
+JSON, not an object, or not UTF-8 come back as rejections with their line number.
+
+Fields are requested as VARCHAR (or lists / structs of it) on purpose: a number sent as a
+string still loads, and an adapter can tell "missing" (null) from "wrong type" (present
+but not castable) instead of losing the row silently.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from ecinstruct.errors import UserError
+
+# Longest line accepted; longer lines are rejected as `line_too_long`.
+MAX_LINE_BYTES = 16 * 1024 * 1024
+RAW_CHARS = 500
+# Reasons for lines DuckDB's line reader itself refused (see `reject_errors`).
+_READER_REASONS = {
+    "INVALID ENCODING": "undecodable_bytes",
+    "LINE SIZE OVER MAXIMUM": "line_too_long",
+}
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _query(path: Path, fields: dict[str, object], select: dict[str, str]) -> str:
+    structure = _sql_string(json.dumps(fields))
+    names = [*fields, *(name for name in select if name not in fields)]
+    columns = ", ".join(
+        f"{select.get(name, f'j.{_ident(name)}')} AS {_ident(name)}" for name in names
+    )
+    # A 0x01 delimiter cannot occur in valid JSON text (control characters must be
+    # escaped), so each physical line is one value; quoting and escaping are off.
+    lines = (
+        f"read_csv({_sql_string(str(path))}, columns={{'line': 'VARCHAR'}}, header=false, "
+        "delim='\x01', quote='', escape='', auto_detect=false, strict_mode=false, "
+        f"store_rejects=true, max_line_size={MAX_LINE_BYTES})"
+    )
+    # Kept lean because it runs on every line: anything unusual (not parsed, not starting
+    # with "{") comes back whole in `_odd` and is sorted out afterwards.
+    return f"""
+        WITH src AS (
+            SELECT ord, line FROM {lines} WITH ORDINALITY AS t(line, ord) WHERE line <> ''
+        ), parsed AS (
+            -- Some scraped dumps escape apostrophes as \\' (not JSON); retry with that undone.
+            SELECT ord, line, coalesce(
+                try(json_transform(line, {structure})),
+                try(json_transform(replace(line, '\\''', ''''), {structure}))
+            ) AS j
+            FROM src
+        )
+        SELECT ord AS _row, {columns},
+            CASE WHEN j IS NULL OR NOT starts_with(line, '{{') THEN line END AS _odd,
+            CASE WHEN j IS NULL OR NOT starts_with(line, '{{') THEN j IS NOT NULL END AS _parsed
+        FROM parsed
+    """
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def read_jsonl(
+    path: Path, fields: dict[str, object], select: dict[str, str] | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+    """Parse `path` into `_row` (1-based line number) + `fields`.
+
+    `fields` maps each top-level key to a `json_transform` type (e.g. "VARCHAR",
+    ["VARCHAR"], {"text": "VARCHAR"}); `select` maps names to SQL expressions over the
+    parsed struct `j`, replacing a field or adding a column (computed in DuckDB's parallel
+    scan, e.g. a hash). Returns (rows, rejected, rows_read), where
+    rejected has `row`, `reason`, `detail`, `raw` and rows_read counts non-empty lines.
+    """
+    con = duckdb.connect()
+    try:
+        con.execute("SET preserve_insertion_order = true")
+        frame = con.sql(_query(path, fields, select or {})).pl()
+        refused = con.sql(
+            "SELECT line, any_value(error_type) AS error_type, "
+            f"any_value(left(csv_line, {RAW_CHARS})) AS raw "
+            "FROM reject_errors GROUP BY line ORDER BY line"
+        ).pl()
+    except duckdb.Error as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise UserError(f"{path}: cannot read as JSON lines: {first}") from None
+    finally:
+        con.close()
+
+    frame = _renumber(frame, refused["line"].cast(pl.Int64))
+    odd = frame.filter(pl.col("_odd").is_not_null())
+    if not odd.is_empty():
+        frame = frame.with_columns(_problem=_problems(odd, frame))
+        # Whitespace-only lines are blank lines, not rows.
+        frame = frame.filter(pl.col("_problem").ne_missing("blank"))
+    else:
+        frame = frame.with_columns(_problem=pl.lit(None, dtype=pl.String))
+    problems = frame.filter(pl.col("_problem").is_not_null())
+    rejected = pl.concat(
+        [
+            problems.select(
+                row=pl.col("_row").cast(pl.Int64),
+                reason=pl.col("_problem"),
+                detail=pl.when(pl.col("_problem") == "wrong_type")
+                .then(pl.lit("line is valid JSON but not an object"))
+                .otherwise(pl.lit("line is not valid JSON")),
+                raw=pl.col("_odd").str.slice(0, RAW_CHARS),
+            ),
+            refused.select(
+                row=pl.col("line").cast(pl.Int64),
+                reason=pl.col("error_type").replace_strict(
+                    _READER_REASONS, default="unreadable_line", return_dtype=pl.String
+                ),
+                detail=pl.lit("line refused by the reader: ") + pl.col("error_type"),
+                raw=pl.col("raw").str.strip_chars("\r\n"),
+            ),
+        ]
+    ).sort("row")
+    rows = frame.filter(pl.col("_problem").is_null()).drop("_odd", "_parsed", "_problem")
+    return rows, rejected, frame.height + refused.height
+
+
+def _problems(odd: pl.DataFrame, frame: pl.DataFrame) -> pl.Series:
+    """Per row of `frame`: null if fine, else "blank", "wrong_type" or "malformed_json".
+
+    Only the few `odd` rows are examined, with DuckDB's JSON validator.
+    """
+    con = duckdb.connect()
+    try:
+        con.register("odd", odd.select("_row", "_odd", "_parsed").to_arrow())
+        verdicts = con.sql(
+            r"""SELECT _row, CASE
+                WHEN trim(_odd, ' \t\r\n') = '' THEN 'blank'
+                WHEN _parsed AND starts_with(ltrim(_odd, ' \t\r\n'), '{') THEN NULL
+                WHEN _parsed OR json_valid(_odd) THEN 'wrong_type'
+                ELSE 'malformed_json' END AS problem
+            FROM odd"""
+        ).pl()
+    finally:
+        con.close()
+    return frame.select("_row").join(verdicts, on="_row", how="left")["problem"]
+
+
+def _renumber(frame: pl.DataFrame, refused_lines: pl.Series) -> pl.DataFrame:
+    """Turn ordinals among the lines DuckDB kept into physical line numbers.
+
+    The reader skips the lines it refuses, so the k-th kept line is line k + (number of
+    refused lines before it). With refused lines r_0 < r_1 < ..., refused line i sits
+    after r_i - i kept lines, so the shift for kept ordinal k counts r_i - i <= k.
+    """
+    if refused_lines.is_empty():
+        return frame
+    thresholds = refused_lines.sort() - pl.int_range(0, refused_lines.len(), eager=True)
+    shift = thresholds.search_sorted(frame["_row"].cast(pl.Int64), side="right")
+    return frame.with_columns(pl.col("_row").cast(pl.Int64) + shift.cast(pl.Int64))

@@ -1,0 +1,300 @@
+"""Helpers shared by the task builders: text, JSON text, seeded hashing, sampling, groups.
+
+Everything here is a polars expression or a frame-in/frame-out function, so builders stay
+vectorised and deterministic. Randomness is always a seeded hash of ids (never row order,
+never thread count): the same canonical tables and seed give the same frame.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import zlib
+
+import polars as pl
+
+from ecinstruct.tasks.base import TaskContext
+
+# ---------------------------------------------------------------------------------------------
+# Seeded hashing
+
+
+def seeded(seed: int, salt: str) -> int:
+    """A per-purpose hash seed, so two tasks (or two steps) with the same seed do not make
+    correlated choices. crc32 is stable across processes, unlike Python's `hash`."""
+    return (zlib.crc32(f"{salt}:{seed}".encode()) << 16) ^ (seed & 0xFFFF)
+
+
+def hash_key(*exprs: pl.Expr | str, seed: int, salt: str) -> pl.Expr:
+    """UInt64 hash of the given columns; sort by it for a seeded, order-free shuffle."""
+    cols = [pl.col(e) if isinstance(e, str) else e for e in exprs]
+    return pl.struct(cols).hash(seed=seeded(seed, salt))
+
+
+# ---------------------------------------------------------------------------------------------
+# Text
+
+
+def nonempty(expr: pl.Expr) -> pl.Expr:
+    """Strip the text; empty strings become null (sources use both for 'missing')."""
+    stripped = expr.str.strip_chars()
+    return pl.when(stripped.str.len_chars() > 0).then(stripped)
+
+
+def word_count(expr: pl.Expr) -> pl.Expr:
+    """Whitespace-separated words; null text has 0 words."""
+    return expr.str.count_matches(r"\S+").fill_null(0)
+
+
+def truncate_words(expr: pl.Expr, n: int) -> pl.Expr:
+    """The first `n` words, whitespace normalised to single spaces; empty -> null."""
+    head = expr.str.extract(rf"^\s*(\S+(?:\s+\S+){{0,{n - 1}}})", 1)  # one regex, no word lists
+    return nonempty(head.str.replace_all(r"\s+", " "))
+
+
+# ---------------------------------------------------------------------------------------------
+# JSON text. Built from polars' own encoder (correct escaping), laid out like Python's
+# `json.dumps(obj, ensure_ascii=False)` (", " and ": " separators) so every structured input
+# reads the same whichever task wrote it.
+
+_WRAP = '{"v":'
+
+
+def json_value(expr: pl.Expr) -> pl.Expr:
+    """JSON text of one scalar value (string, number, bool); null stays null."""
+    encoded = pl.struct(expr.alias("v")).struct.json_encode()
+    return pl.when(expr.is_not_null()).then(encoded.str.strip_prefix(_WRAP).str.strip_suffix("}"))
+
+
+def json_list(expr: pl.Expr) -> pl.Expr:
+    """JSON array text of a list of scalars; null or empty list -> null."""
+    items = expr.list.eval(json_value(pl.element()))
+    return pl.when(expr.list.len() > 0).then(pl.lit("[") + items.list.join(", ") + pl.lit("]"))
+
+
+def json_array(items: pl.Expr) -> pl.Expr:
+    """JSON array text from a list of already-encoded JSON texts (e.g. aggregated objects)."""
+    return pl.lit("[") + items.list.join(", ") + pl.lit("]")
+
+
+def json_object(fields: dict[str, pl.Expr]) -> pl.Expr:
+    """JSON object text from already-encoded values; null values are left out entirely
+    (an absent field is not shown rather than shown as null)."""
+    pieces = [
+        pl.when(value.is_not_null()).then(
+            pl.lit(json.dumps(key, ensure_ascii=False) + ": ") + value
+        )
+        for key, value in fields.items()
+    ]
+    body = pl.concat_list(pieces).list.drop_nulls().list.join(", ")
+    return pl.lit("{") + body + pl.lit("}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Products and drop reasons
+
+
+def unique_products(products: pl.DataFrame) -> pl.DataFrame:
+    """One row per product_id (a product may come from several sources): prefer a row with a
+    title, then the smallest source name. Empty titles/brands are nulls."""
+    return (
+        products.filter(pl.col("product_id").is_not_null())
+        .with_columns(title=nonempty(pl.col("title")), brand=nonempty(pl.col("brand")))
+        .sort(["product_id", pl.col("title").is_null(), "source"], nulls_last=True)
+        .unique("product_id", keep="first", maintain_order=True)
+    )
+
+
+def first_reason(*checks: tuple[pl.Expr, str]) -> pl.Expr:
+    """The reason of the first failing check (a True condition), or null when all pass."""
+    return pl.coalesce(
+        [pl.when(cond.fill_null(False)).then(pl.lit(reason)) for cond, reason in checks]
+        + [pl.lit(None, dtype=pl.String)]
+    )
+
+
+def ood_flags(ids: pl.Expr, ctx: TaskContext) -> tuple[pl.Expr, pl.Expr]:
+    """(all_ood, any_ood) over a list column of product ids."""
+    flags = ids.list.eval(pl.element().is_in(ctx.ood_products["product_id"].implode()))
+    return flags.list.all(), flags.list.any()
+
+
+def subsample(
+    df: pl.DataFrame,
+    n: int | None,
+    *,
+    key: list[str],
+    seed: int,
+    salt: str,
+    ood: pl.Expr,
+    mixed: pl.Expr,
+) -> pl.DataFrame:
+    """Keep at most `n` usable rows per side (OOD / not OOD), chosen by seeded hash; rows with a
+    drop_reason are all kept (they are counted, not sampled). Per side, so that the OOD test
+    quota is not starved by a uniform sample; rows mixing both sides (which the split step
+    drops) come last within the non-OOD side."""
+    if n is None:
+        return df
+    usable = df.filter(pl.col("drop_reason").is_null())
+    if usable.height <= n:
+        return df
+    kept = (
+        usable.with_columns(_ood=ood.fill_null(False), _mixed=mixed.fill_null(False))
+        .sort(["_ood", "_mixed", hash_key(*key, seed=seed, salt=salt), *key])
+        .filter(pl.int_range(pl.len()).over("_ood") < n)
+        .drop("_ood", "_mixed")
+    )
+    return pl.concat([kept, df.filter(pl.col("drop_reason").is_not_null())], how="vertical")
+
+
+# ---------------------------------------------------------------------------------------------
+# Sampling extra products (negatives, options)
+
+_PRIMES = [p for p in range(2, 8000) if all(p % d for d in range(2, math.isqrt(p) + 1))]
+
+
+def sample_distinct(
+    anchors: pl.DataFrame,
+    pool: pl.DataFrame,
+    *,
+    n: int | str,
+    seed: int,
+    salt: str,
+) -> pl.DataFrame:
+    """For each anchor pick up to `n` distinct pool items on the anchor's side, never one in the
+    anchor's `exclude` list. Deterministic and order-free.
+
+    anchors: `key` (str, unique), `side` (bool), `exclude` (list[str] of items), and, when `n`
+    is a column name, that column (int per anchor). pool: `item` (str, unique per side),
+    `side` (bool), plus payload columns, which are returned.
+    Returns `key`, `draw` (0 = first pick), `item` and the payload; an anchor gets fewer than
+    `n` rows only when its side has too few eligible items.
+
+    How: the pool is shuffled by hash once per side; each anchor walks it from a hashed offset
+    with a hashed stride coprime with the pool size, so its first K steps are K distinct items.
+    With K = n + len(exclude), excluding at most len(exclude) items still leaves n.
+    """
+    want = pl.col(n) if isinstance(n, str) else pl.lit(n)
+    pool = (
+        pool.sort(["side", hash_key("item", seed=seed, salt=salt + ":pool"), "item"])
+        .with_columns(pos=pl.int_range(pl.len()).over("side"))
+        .with_columns(size=pl.len().over("side"))
+    )
+    sizes = pool.group_by("side").agg(size=pl.len())
+    strides = pl.DataFrame(
+        [
+            {"side": side, "stride_idx": i, "stride": s}
+            for side, size in sizes.iter_rows()
+            for i, s in enumerate([1] + [p for p in _PRIMES if p < size and size % p])
+        ],
+        schema={"side": pl.Boolean, "stride_idx": pl.Int64, "stride": pl.Int64},
+    )
+    n_strides = strides.group_by("side").agg(n_strides=pl.len())
+    # Only scalars per anchor are exploded: carrying `exclude` along would copy a heavy
+    # user's list once per step.
+    walks = (
+        anchors.select(
+            "key",
+            "side",
+            want=want.cast(pl.Int64),
+            n_excluded=pl.col("exclude").list.len().fill_null(0).cast(pl.Int64),
+        )
+        .join(sizes, on="side", how="inner")
+        .join(n_strides, on="side", how="inner")
+        .select(
+            "key",
+            "side",
+            "want",
+            "size",
+            steps=pl.min_horizontal(pl.col("size"), pl.col("want") + pl.col("n_excluded")),
+            offset=(hash_key("key", seed=seed, salt=salt + ":offset") % pl.col("size")),
+            stride_idx=(hash_key("key", seed=seed, salt=salt + ":stride") % pl.col("n_strides")),
+        )
+        .with_columns(pl.col("offset", "stride_idx", "size").cast(pl.Int64))
+        .join(strides, on=["side", "stride_idx"], how="left")
+        .with_columns(step=pl.int_ranges(0, pl.col("steps")))
+        .explode("step")
+        .filter(pl.col("step").is_not_null())
+        .select(
+            "key",
+            "side",
+            "want",
+            "step",
+            pos=(pl.col("offset") + pl.col("step") * pl.col("stride")) % pl.col("size"),
+        )
+        .join(pool.drop("size"), on=["side", "pos"], how="inner")
+    )
+    excluded = anchors.select("key", item=pl.col("exclude")).explode("item").drop_nulls().unique()
+    return (
+        walks.join(excluded, on=["key", "item"], how="anti")
+        .sort(["key", "step"])
+        .filter(pl.int_range(pl.len()).over("key") < pl.col("want"))
+        .with_columns(draw=pl.int_range(pl.len()).over("key"))
+        .drop("side", "want", "step", "pos")
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Groups: keep a pair's products in one split
+
+
+def connected_components(edges: pl.DataFrame) -> pl.DataFrame:
+    """Connected components of an undirected graph given as columns `a`, `b` (str ids).
+
+    Returns `node`, `component` (the smallest node id of its component). Min-label propagation
+    with pointer jumping: labels only decrease and stay inside the component, so the fixpoint
+    is the component minimum; jumping makes long chains converge in few rounds.
+    """
+    edges = edges.select("a", "b").drop_nulls()
+    nodes = (
+        pl.concat([edges["a"], edges["b"]]).unique().sort().to_frame("node").with_row_index("id")
+    )
+    ids = nodes.select("node", pl.col("id").cast(pl.Int64))
+    e = (
+        edges.join(ids.rename({"node": "a", "id": "ia"}), on="a")
+        .join(ids.rename({"node": "b", "id": "ib"}), on="b")
+        .select("ia", "ib")
+    )
+    e = pl.concat([e, e.select(ia="ib", ib="ia")]).unique()
+    labels = ids.select("id", label="id")
+    while True:
+        neighbour = (
+            e.join(labels, left_on="ib", right_on="id").group_by("ia").agg(nb=pl.col("label").min())
+        )
+        new = labels.join(neighbour, left_on="id", right_on="ia", how="left").select(
+            "id", label=pl.min_horizontal("label", "nb")
+        )
+        jumped = new.join(
+            new.rename({"id": "label", "label": "label2"}), on="label", how="left"
+        ).select("id", label=pl.min_horizontal("label", "label2"))
+        jumped = jumped.sort("id")
+        if jumped.equals(labels):
+            break
+        labels = jumped
+    return (
+        labels.join(ids, on="id")
+        .join(ids.rename({"id": "label", "node": "component"}), on="label")
+        .select("node", "component")
+        .sort("node")
+    )
+
+
+def pair_groups(
+    pairs: pl.DataFrame, *, left: str, right: str, max_share: float = 0.05
+) -> pl.Series:
+    """The split group of each pair row: the connected component of the pairs' graph, so a
+    product never shows up in two splits through two pairs. A component holding more than
+    `max_share` of the rows could not fit a small split, so its rows fall back to their
+    `left` product id (its products may then cross splits; the OOD audit still holds, because
+    the split step handles OOD products on their own)."""
+    comp = connected_components(pairs.select(a=pl.col(left), b=pl.col(right)))
+    with_comp = pairs.select(left).join(
+        comp.rename({"node": left}), on=left, how="left", maintain_order="left"
+    )
+    size = pl.len().over("component")
+    return with_comp.select(
+        pl.when(size > max_share * max(pairs.height, 1))
+        .then(pl.col(left))
+        .otherwise(pl.col("component"))
+        .alias("group")
+    )["group"]

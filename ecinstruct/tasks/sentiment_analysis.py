@@ -1,0 +1,82 @@
+"""Sentiment analysis (SA): a review's text -> one of five sentiment options (rating 5..1).
+
+Input is the review text alone. The review summary is left out on purpose: in Amazon data it
+is often auto-generated from the rating ("Five Stars"), which would give the label away.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from ecinstruct.canonical import Canonical
+from ecinstruct.tasks import common
+from ecinstruct.tasks.base import Task, TaskContext, candidates
+
+OPTIONS = ("very positive", "positive", "neutral", "negative", "very negative")
+MIN_WORDS = 10
+# rating -> option text: 5 is "very positive", 1 is "very negative".
+RATING_TO_OPTION = {5 - i: text for i, text in enumerate(OPTIONS)}
+
+
+def build(canonical: Canonical, ctx: TaskContext) -> pl.DataFrame:
+    products = common.unique_products(canonical["products"]).select("product_id", "category")
+    order = ["review_id", "source", "product_id", "user_id"]
+    df = (
+        canonical["reviews"]
+        .with_columns(text=common.nonempty(pl.col("text")))
+        .join(products, on="product_id", how="left")
+        .sort(order, nulls_last=True)
+        .with_columns(
+            drop_reason=common.first_reason(
+                (pl.col("product_id").is_null(), "missing_product_id"),
+                (~pl.col("rating").is_in(list(RATING_TO_OPTION)), "invalid_rating"),
+                (common.word_count(pl.col("text")) < MIN_WORDS, "review_too_short"),
+            ),
+            # Duplicate texts (one review copied onto product variants) would leak across
+            # splits: keep the first usable copy.
+            _norm=pl.col("text").str.to_lowercase().str.extract_all(r"\S+").list.join(" "),
+        )
+    )
+    later_copy = pl.int_range(pl.len()).over("_norm", pl.col("drop_reason").is_null()) > 0
+    df = df.with_columns(
+        drop_reason=pl.coalesce(
+            "drop_reason", pl.when(later_copy).then(pl.lit("duplicate_review_text"))
+        )
+    )
+    df = common.subsample(
+        df,
+        ctx.max_candidates,
+        key=["review_id"],
+        seed=ctx.seed,
+        salt="sentiment_analysis",
+        ood=ctx.is_ood(pl.col("product_id")),
+        mixed=pl.lit(False),
+    )
+    df = df.with_columns(
+        input=pl.col("text"),
+        options=pl.lit(list(OPTIONS), dtype=pl.List(pl.String)),
+        output=pl.col("rating").replace_strict(
+            RATING_TO_OPTION, default=None, return_dtype=pl.String
+        ),
+        product_ids=pl.concat_list(pl.col("product_id")),
+        group=pl.col("product_id"),
+    )
+    return candidates(df.sort(order, nulls_last=True))
+
+
+TASK = Task(
+    name="sentiment_analysis",
+    short="SA",
+    version="1",
+    description="Identify the sentiment of a product review (five levels, from its star rating).",
+    tables=("reviews",),
+    input_desc="review text (at least 10 words; the summary is not shown)",
+    output_desc="one of five options, very positive ... very negative (rating 5 ... 1)",
+    metric="macro_f1",
+    output_format="option",
+    split_key="product_id: all reviews of a product land in the same split",
+    build=build,
+    options=OPTIONS,
+    n_options=len(OPTIONS),
+    max_new_tokens=8,
+)

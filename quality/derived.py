@@ -1,0 +1,148 @@
+"""Per-record facts the suites assert on: option counts, label membership, JSON validity, and
+the task-specific output contracts (AVE triples, QPR rankings).
+
+great-expectations checks columns; these turn each promise about a record into one column, so
+every promise is an ordinary expectation with a name, a count and examples.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+import polars as pl
+
+from ecinstruct.records import SPLIT_SETTINGS
+from ecinstruct.tasks.base import Task
+
+ESCI_ORDER = {"E": 0, "S": 1, "C": 2, "I": 3}
+NONE = "None"  # AVE's value and source when an attribute is absent
+
+
+def _json_objects(texts: pl.Series) -> pl.Series:
+    """True where the text parses as a JSON object (null text: False)."""
+    out = []
+    for t in texts.to_list():
+        try:
+            out.append(isinstance(json.loads(t), dict))
+        except (TypeError, ValueError):
+            out.append(False)
+    return pl.Series(out, dtype=pl.Boolean)
+
+
+def json_object_ok(texts: pl.Series) -> pl.Series:
+    """False where a text that opens like a JSON object does not parse as one."""
+    looks = texts.str.starts_with("{").fill_null(False)
+    if not looks.any():
+        return ~looks
+    try:
+        # All at once when every text parses (the usual case); row by row to find the bad ones.
+        texts.filter(looks).str.json_decode(infer_schema_length=None)
+        return pl.Series([True] * len(texts), dtype=pl.Boolean)
+    except Exception:
+        return ~looks | _json_objects(texts.fill_null(""))
+
+
+def _field_text(obj: dict, source: str) -> str:
+    """The text of the input field a value claims to come from, else the whole input."""
+    src = source.lower()
+    for key, value in obj.items():
+        k = key.lower()
+        if k == src or k.endswith(" " + src) or k.startswith(src + " "):
+            return json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
+    return json.dumps(obj, ensure_ascii=False)
+
+
+def ave_checks(inp: str | None, out: str | None) -> tuple[bool, bool]:
+    """(output is a well-formed triple list sorted by attribute, every value occurs in its source)."""
+    try:
+        triples = json.loads(out or "")
+        obj = json.loads(inp or "")
+    except ValueError:
+        return False, False
+    keys = {"attribute", "value", "source"}
+    if not isinstance(triples, list) or not all(
+        isinstance(t, dict) and set(t) == keys and all(isinstance(t[k], str) for k in keys)
+        for t in triples
+    ):
+        return False, False
+    attrs = [t["attribute"] for t in triples]
+    well_formed = bool(triples) and attrs == sorted(attrs) and len(set(attrs)) == len(attrs)
+    if not isinstance(obj, dict):
+        return well_formed, False
+    found = all(
+        (t["value"] == NONE) == (t["source"] == NONE)
+        and (t["value"] == NONE or t["value"].lower() in _field_text(obj, t["source"]).lower())
+        for t in triples
+    )
+    return well_formed, found
+
+
+def qpr_checks(inp: str | None, out: str | None, gold: list | None) -> tuple[bool, bool]:
+    """(ranking is a permutation of the listed letters, it agrees with the gold labels)."""
+    try:
+        products = json.loads(inp or "")["products"]
+        letters = sorted(products)
+    except (ValueError, KeyError, TypeError):
+        return False, False
+    ranking = [x.strip() for x in (out or "").split(",")]
+    permutation = sorted(ranking) == letters and len(letters) >= 2
+    if not permutation or gold is None or len(gold) != len(letters):
+        return permutation, False
+    if any(g not in ESCI_ORDER for g in gold):
+        return permutation, False
+    label = dict(zip(letters, gold, strict=True))
+    ranks = [ESCI_ORDER[label[x]] for x in ranking]
+    return permutation, ranks == sorted(ranks)
+
+
+def record_facts(records: pl.DataFrame, tasks: Mapping[str, Task]) -> pl.DataFrame:
+    """`records` plus one column per promise (all non-null), rows in the same order."""
+    n_correct = (
+        records.select(pl.int_range(pl.len()).alias("_r"), "options", "output")
+        .explode("options")
+        .group_by("_r", maintain_order=True)
+        .agg((pl.col("options") == pl.col("output")).sum().alias("n"))
+        .sort("_r")["n"]
+    )
+    fixed = {name: sorted(t.options) for name, t in tasks.items() if t.options}
+    options_sorted = records["options"].list.sort().to_list()
+    matches_task = [
+        task not in fixed or opts == fixed[task]
+        for task, opts in zip(records["task"].to_list(), options_sorted, strict=True)
+    ]
+    df = records.with_columns(
+        pl.col("options").list.len().fill_null(0).alias("n_options"),
+        pl.col("options").list.n_unique().fill_null(0).alias("n_distinct_options"),
+        n_correct.fill_null(0).alias("n_correct"),
+        pl.Series("options_match_task", matches_task, dtype=pl.Boolean),
+        (pl.col("setting") == pl.col("split").replace_strict(SPLIT_SETTINGS, default=None))
+        .fill_null(False)
+        .alias("setting_matches_split"),
+        pl.col("instruction_id")
+        .str.starts_with(pl.col("task") + "/")
+        .fill_null(False)
+        .alias("instruction_id_matches_task"),
+        pl.col("product_ids").list.len().fill_null(0).alias("n_products"),
+        pl.when(pl.col("input").str.starts_with("{"))
+        .then(pl.lit("json"))
+        .otherwise(pl.lit("text"))
+        .alias("input_kind"),
+        json_object_ok(records["input"]).alias("input_json_ok"),
+        pl.col("gold_labels").is_null().alias("gold_labels_null"),
+    )
+    ave = [(True, True)] * df.height
+    qpr = [(True, True)] * df.height
+    formats = {name: t.output_format for name, t in tasks.items()}
+    cols = zip(*(df[c].to_list() for c in ("task", "input", "output", "gold_labels")), strict=True)
+    for i, (task, inp, out, gold) in enumerate(cols):
+        if formats.get(task) == "triples":
+            ave[i] = ave_checks(inp, out)
+        elif formats.get(task) == "ranking":
+            qpr[i] = qpr_checks(inp, out, gold)
+    return df.with_columns(
+        pl.Series("ave_output_well_formed", [a for a, _ in ave], dtype=pl.Boolean),
+        pl.Series("ave_values_in_source", [b for _, b in ave], dtype=pl.Boolean),
+        pl.Series("qpr_ranking_is_permutation", [a for a, _ in qpr], dtype=pl.Boolean),
+        pl.Series("qpr_ranking_matches_gold", [b for _, b in qpr], dtype=pl.Boolean),
+    )

@@ -1,0 +1,159 @@
+"""PII scrubbing of free text: e-mail addresses, phone numbers, URLs and people's names.
+
+What is detectable with patterns, and so what is replaced:
+
+- ``[EMAIL]``: ``local@domain.tld`` addresses.
+- ``[URL]``: links written with a scheme or ``www.`` (``https://...``, ``www.shop.com/x``).
+  Bare domains ("Amazon.com") are product and shop names, not links, and stay.
+- ``[PHONE]``: numbers *formatted* as phone numbers: North American ``(555) 123-4567``,
+  ``555-123-4567``, ``555.123.4567``, ``+1 555 123 4567`` and international ``+44 20 7946 0958``.
+  Unformatted digit runs stay: in product text they are ISBNs, UPCs and part numbers far more
+  often than phone numbers.
+- ``[NAME]``: a name introduced as one ("my name is Jane Doe") or signed at the end of a text
+  ("... works great. - John D."), and any known reviewer name given to `scrub_frame` (the
+  canonical reviews table has ``reviewer_name``; candidates do not say which review they came
+  from, so a name can only be recognised by its text). Known names are used only when they look
+  like a personal name: two or three capitalised words, none of them a word like "Customer".
+
+JSON texts (objects or lists) are scrubbed value by value and re-serialised the way they were
+written, so they stay valid JSON and keep their key order and spacing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Iterable
+
+import polars as pl
+
+PLACEHOLDERS = {"email": "[EMAIL]", "url": "[URL]", "phone": "[PHONE]", "name": "[NAME]"}
+
+_PATTERNS: dict[str, re.Pattern] = {
+    "email": re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"),
+    # Stops before trailing punctuation, so "see www.x.com." keeps its full stop.
+    "url": re.compile(r"(?:https?://|www\.)[^\s\"'<>\\]*[^\s\"'<>\\.,;:!?)\]]"),
+    "phone": re.compile(
+        r"(?<![\w+])(?:"
+        r"(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}"
+        r"|\+\d{1,3}(?:[\s.-]\d{1,4}){2,4}"
+        r")(?![\w-])"
+    ),
+}
+_NAME = r"[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?"
+_INTRO_NAME = re.compile(rf"(?i:\bmy name is)\s+({_NAME}(?:\s+{_NAME})?)")
+_SIGNED_NAME = re.compile(rf"(?:^|(?<=[.!?])\s+)[-–—~]\s*({_NAME}(?:\s+(?:[A-Z]\.?|{_NAME}))?)\s*$")
+# Generic words that make a "reviewer name" a pseudonym rather than a person's name.
+_NOT_A_NAME = frozenset(
+    "amazon kindle customer buyer user reader shopper lover fan mom dad mommy grandma "
+    "happy satisfied verified gift card review reviewer anonymous".split()
+)
+# Cheap superset of every pattern, run vectorised to skip the rows that cannot match.
+_PREFILTER = r"@|https?://|www\.|\d{3}[\s.-]\d{4}|\+\d|(?i:my name is)|(?:^|\s)[-–—~]\s*[A-Z][a-z]"
+
+
+def usable_names(names: Iterable[str | None]) -> list[str]:
+    """Known reviewer names worth scrubbing: personal-looking, longest first."""
+    out = set()
+    for name in names:
+        if not name:
+            continue
+        words = name.split()
+        if not 2 <= len(words) <= 3:
+            continue
+        if all(re.fullmatch(r"[A-Z][a-z]+\.?|[A-Z]\.?", w) for w in words) and not any(
+            w.lower().strip(".") in _NOT_A_NAME for w in words
+        ):
+            out.add(" ".join(words))
+    return sorted(out, key=lambda n: (-len(n), n))
+
+
+def _names_pattern(names: list[str]) -> re.Pattern | None:
+    if not names:
+        return None
+    return re.compile(r"\b(?:" + "|".join(re.escape(n) for n in names) + r")(?!\w)")
+
+
+def scrub_text(text: str, counts: Counter, names: re.Pattern | None = None) -> str:
+    for kind, pattern in _PATTERNS.items():
+        text, n = pattern.subn(PLACEHOLDERS[kind], text)
+        counts[kind] += n
+    for pattern in (_INTRO_NAME, _SIGNED_NAME):
+        text, n = pattern.subn(lambda m: m.group(0).replace(m.group(1), "[NAME]"), text)
+        counts["name"] += n
+    if names is not None:
+        text, n = names.subn("[NAME]", text)
+        counts["name"] += n
+    return text
+
+
+def _walk(obj, counts: Counter, names: re.Pattern | None):
+    if isinstance(obj, str):
+        return scrub_text(obj, counts, names)
+    if isinstance(obj, list):
+        return [_walk(v, counts, names) for v in obj]
+    if isinstance(obj, dict):
+        return {k: _walk(v, counts, names) for k, v in obj.items()}
+    return obj
+
+
+def _dumper(text: str, obj) -> dict:
+    """json.dumps arguments that reproduce `text` from `obj` (spacing, escaping)."""
+    for kwargs in (
+        {"ensure_ascii": False},
+        {"ensure_ascii": False, "separators": (",", ":")},
+        {"ensure_ascii": True},
+        {"ensure_ascii": True, "separators": (",", ":")},
+    ):
+        if json.dumps(obj, **kwargs) == text:
+            return kwargs
+    return {"ensure_ascii": False}
+
+
+def scrub_value(text: str | None, counts: Counter, names: re.Pattern | None = None) -> str | None:
+    """Scrub one field; JSON object/list texts are scrubbed per string value and stay JSON."""
+    if text is None:
+        return None
+    if text[:1] in "{[":
+        try:
+            obj = json.loads(text)
+        except ValueError:
+            obj = None
+        if isinstance(obj, dict | list):
+            local: Counter = Counter()
+            clean = _walk(obj, local, names)
+            if not local:
+                return text
+            counts.update(local)
+            return json.dumps(clean, **_dumper(text, obj))
+    return scrub_text(text, counts, names)
+
+
+def scrub_frame(
+    df: pl.DataFrame, columns: dict[str, pl.Expr], names: Iterable[str | None] = ()
+) -> tuple[pl.DataFrame, dict[str, int], int]:
+    """Scrub `columns` (name -> boolean expr saying which rows to scrub) in place.
+
+    Returns the frame, replacements per kind, and how many fields (row x column) changed.
+    """
+    known = usable_names(names)
+    pattern = _names_pattern(known)
+    counts: Counter = Counter()
+    changed = 0
+    out = df
+    for col, which in columns.items():
+        may = out.select(
+            (which & pl.col(col).is_not_null() & pl.col(col).str.contains(_PREFILTER)).alias("m")
+        )["m"]
+        if known:
+            may = may | out.select((which & pl.col(col).str.contains_any(known)).alias("m"))["m"]
+        idx = may.fill_null(False).arg_true()
+        if idx.is_empty():
+            continue
+        old = out[col].gather(idx).to_list()
+        new = [scrub_value(t, counts, pattern) for t in old]
+        changed += sum(a != b for a, b in zip(old, new, strict=True))
+        values = out[col].clone().scatter(idx, pl.Series(new, dtype=pl.String))
+        out = out.with_columns(values.alias(col))
+    return out, {k: counts.get(k, 0) for k in PLACEHOLDERS}, changed

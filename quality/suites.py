@@ -1,0 +1,245 @@
+"""Run the expectation suites (quality.specs) with great-expectations, plus our own checks
+where great-expectations does not fit: the OOD leak audit, decontamination across splits and the
+unseen-instruction copies.
+
+`run_suites` returns `{"passed": bool, "results": [row, ...]}`; a row is
+`{"suite", "expectation", "success", "unexpected_count", "examples", "severity", "description"}`.
+The gate passes when every critical row succeeds; warnings are reported only.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+import polars as pl
+
+from ecinstruct import audit
+from ecinstruct.records import UNSEEN_OF
+from ecinstruct.tasks.base import Task
+from quality import dedup
+from quality.derived import record_facts
+from quality.specs import TABLE_KEYS, TABLE_SUITES, Exp, records_suite, task_suite
+
+N_EXAMPLES = 5
+MAX_EXAMPLE_CHARS = 160
+TRAINING = "train"
+HELD_OUT = ("validation", "test_ind", "test_ood")
+
+
+def _short(value):
+    if isinstance(value, str) and len(value) > MAX_EXAMPLE_CHARS:
+        return value[: MAX_EXAMPLE_CHARS - 1] + "…"
+    if isinstance(value, float | int | str | bool) or value is None:
+        return value
+    return _short(str(value))
+
+
+def result_row(suite, expectation, success, unexpected, examples, severity="critical", why="") -> dict:
+    return {
+        "suite": suite,
+        "expectation": expectation,
+        "success": bool(success),
+        "unexpected_count": int(unexpected or 0),
+        "examples": [{k: _short(v) for k, v in e.items()} for e in examples[:N_EXAMPLES]],
+        "severity": severity,
+        "description": why,
+    }
+
+
+def _pandas(df: pl.DataFrame, columns: list[str]):
+    # Lists become text: great-expectations examples must be JSON, and pandas cells holding
+    # arrays are not hashable for its uniqueness checks.
+    cols = [
+        pl.col(c).list.join(" | ") if isinstance(df.schema[c], pl.List) else pl.col(c)
+        for c in dict.fromkeys(columns)
+        if c in df.columns
+    ]
+    return df.select(cols).to_pandas()
+
+
+class _Runner:
+    """One ephemeral great-expectations context for a whole run."""
+
+    def __init__(self) -> None:
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        logging.getLogger("great_expectations").setLevel(logging.ERROR)
+        self.gx = gx
+        self.context = gx.get_context(mode="ephemeral")
+        self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        self.source = self.context.data_sources.add_pandas("ecinstruct")
+        self.n = 0
+
+    def run(self, suite: str, df: pl.DataFrame, exps: list[Exp], index: list[str]) -> list[dict]:
+        gx = self.gx
+        missing = [c for e in exps for c in e.columns if c not in df.columns]
+        rows = [
+            result_row(suite, f"column {c} exists", False, 0, [{"missing_column": c}]) for c in missing
+        ]
+        exps = [e for e in exps if not any(c in missing for c in e.columns)]
+        if not exps:
+            return rows
+        self.n += 1
+        asset = self.source.add_dataframe_asset(f"asset{self.n}")
+        batch_def = asset.add_batch_definition_whole_dataframe(f"batch{self.n}")
+        made = [
+            getattr(gx.expectations, exp.kind)(
+                **exp.kwargs, severity=exp.severity, description=exp.why
+            )
+            for exp in exps
+        ]
+        # Built whole, then added once: each add to a stored suite re-serialises all of it.
+        gx_suite = self.context.suites.add(
+            gx.ExpectationSuite(name=f"{suite}#{self.n}", expectations=made)
+        )
+        by_id = {e.id: exp for exp, e in zip(exps, gx_suite.expectations, strict=True)}
+        index = [c for c in index if c in df.columns]
+        shown = [c for e in exps for c in e.show]
+        frame = _pandas(df, [*index, *shown, *(c for e in exps for c in e.columns)])
+        batch = batch_def.get_batch(batch_parameters={"dataframe": frame})
+        result = batch.validate(
+            gx_suite,
+            result_format={
+                "result_format": "SUMMARY",
+                "partial_unexpected_count": N_EXAMPLES,
+                "unexpected_index_column_names": list(dict.fromkeys(index + shown)),
+            },
+        )
+        for res in result.results:
+            exp = by_id[res.expectation_config.id]
+            name = f"{res.expectation_config.type}({', '.join(exp.columns)})"
+            info = res.result or {}
+            if res.exception_info and res.exception_info.get("raised_exception"):
+                msg = res.exception_info.get("exception_message", "error")
+                rows.append(result_row(suite, name, False, 0, [{"error": msg}], exp.severity, exp.why))
+                continue
+            keep = {*index, *exp.show, *exp.columns}
+            examples = [
+                {k: v for k, v in e.items() if k in keep}
+                for e in info.get("partial_unexpected_index_list") or []
+            ] or [{"value": v} for v in info.get("partial_unexpected_list", [])]
+            if not res.success and not examples and "observed_value" in info:
+                examples = [{"observed_value": info["observed_value"]}]
+            count = info.get("unexpected_count") or (0 if res.success else 1)
+            rows.append(result_row(suite, name, res.success, count, examples, exp.severity, exp.why))
+        return rows
+
+
+def _base(records: pl.DataFrame) -> pl.DataFrame:
+    return records.filter(~pl.col("split").is_in(list(UNSEEN_OF.values())))
+
+
+def check_ood_leak(records: pl.DataFrame) -> list[dict]:
+    report = audit.audit(records)
+    leak = report["ood_leak"]
+    dup = report["duplicate_inputs_across_splits"]
+    return [
+        result_row(
+            "audit",
+            "ood_products_disjoint_from_training@1",
+            leak["passed"],
+            leak["leaked_products"],
+            leak["examples"],
+            why="no test_ood product appears in any train/validation sample of any task",
+        ),
+        result_row(
+            "audit",
+            "no_input_in_two_splits@1",
+            not dup,
+            sum(dup.values()),
+            [{"task": t, "inputs": n} for t, n in dup.items()],
+            why="an input appears in one split only (per task)",
+        ),
+    ]
+
+
+def check_decontamination(records: pl.DataFrame) -> list[dict]:
+    """No validation/test input is a near-duplicate of a train input of the same task."""
+    rows = []
+    base = _base(records)
+    for (task,), df in base.group_by("task", maintain_order=True):
+        train = df.filter(pl.col("split") == TRAINING)
+        held = df.filter(pl.col("split").is_in(HELD_OUT))
+        if train.is_empty() or held.is_empty():
+            continue
+        ref = dedup.matches_of(held["input"], train["input"])
+        hit = ref >= 0
+        examples = [
+            {"id": i, "split": s, "train_id": train["id"][int(r)]}
+            for i, s, r in zip(
+                held["id"].filter(pl.Series(hit)),
+                held["split"].filter(pl.Series(hit)),
+                ref[hit],
+                strict=True,
+            )
+        ]
+        rows.append(
+            result_row(
+                f"task:{task}",
+                "no_near_duplicate_of_train@1",
+                not hit.any(),
+                int(hit.sum()),
+                examples,
+                why=f"no validation/test input is a near-duplicate (J >= {dedup.THRESHOLD}) "
+                "of a train input",
+            )
+        )
+    return rows
+
+
+def check_unseen_copies(records: pl.DataFrame) -> list[dict]:
+    """The unseen-instruction splits hold exactly the samples of test_ind / test_ood."""
+    rows = []
+    for (task,), df in records.group_by("task", maintain_order=True):
+        for test, unseen in UNSEEN_OF.items():
+            a = df.filter(pl.col("split") == test).select("input", "output")
+            b = df.filter(pl.col("split") == unseen).select("input", "output")
+            if a.is_empty() and b.is_empty():
+                continue
+            ca = a.group_by("input", "output").len()
+            cb = b.group_by("input", "output").len()
+            diff = ca.join(cb, on=["input", "output"], how="full", coalesce=True).filter(
+                pl.col("len").fill_null(0) != pl.col("len_right").fill_null(0)
+            )
+            rows.append(
+                result_row(
+                    f"task:{task}",
+                    f"{unseen}_copies_{test}@1",
+                    diff.is_empty(),
+                    diff.height,
+                    diff.select("input", "output").head(N_EXAMPLES).to_dicts(),
+                    why=f"{unseen} holds the samples of {test}",
+                )
+            )
+    return rows
+
+
+def run_suites(
+    tables: dict[str, pl.DataFrame],
+    records: pl.DataFrame,
+    *,
+    tasks: Mapping[str, Task] | None = None,
+) -> dict:
+    """Every suite: canonical tables (those given), all records, each task's records."""
+    if tasks is None:
+        from ecinstruct.tasks import REGISTRY
+
+        tasks = REGISTRY
+    runner = _Runner()
+    results: list[dict] = []
+    for name, df in tables.items():
+        if name in TABLE_SUITES and df.height:
+            results += runner.run(f"table:{name}", df, TABLE_SUITES[name], TABLE_KEYS[name])
+    if records.height:
+        facts = record_facts(records, tasks)
+        results += runner.run("records", facts, records_suite(list(tasks)), ["id"])
+        for (task,), df in facts.group_by("task", maintain_order=True):
+            if task in tasks:
+                results += runner.run(f"task:{task}", df, task_suite(tasks[task]), ["id"])
+        results += check_ood_leak(records)
+        results += check_decontamination(records)
+        results += check_unseen_copies(records)
+    passed = all(r["success"] or r["severity"] != "critical" for r in results)
+    return {"passed": passed, "results": results}

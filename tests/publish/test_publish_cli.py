@@ -1,0 +1,67 @@
+"""`python -m ecinstruct publish` as a user runs it: a fresh process configured by environment."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGING"))}
+    return subprocess.run(
+        [sys.executable, "-m", "ecinstruct", "publish", *args],
+        env=base | env | {"COLUMNS": "200"},
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_dry_run_lists_files_and_message_without_the_network(kit, built, tmp_path):
+    with kit.HubServer() as gone:
+        dead = gone.url  # nothing listens here any more: a request would fail
+    proc = run_cli(
+        [str(built), "--repo-id", "ns/ecinstruct", "--dry-run"], kit.client_env(dead, tmp_path)
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stderr
+    assert "dry run: would upload 17 files to ns/ecinstruct (main)" in out
+    line = next(x for x in out.splitlines() if "product_matching/train-00000" in x)
+    size = (built / "data/product_matching/train-00000-of-00001.parquet").stat().st_size
+    assert f"{size:,} B" in line and "sha256 ok" in line
+    assert "commit message: ECInstruct build " in out and "41 samples, 3 tasks" in out
+
+
+def test_publish_with_branch_and_tag(kit, built, hub, tmp_path):
+    proc = run_cli(
+        [str(built), "--repo-id", "ns/ecinstruct", "--revision", "dev", "--tag", "v0.1"],
+        kit.client_env(hub.url, tmp_path),
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "published 17 files to" in proc.stderr and "tagged v0.1" in proc.stderr
+    repo = hub.state.repos["ns/ecinstruct"]
+    assert repo.tags["v0.1"] == repo.branches["dev"] != repo.branches["main"]
+    head = repo.commits[repo.branches["dev"]]
+    assert head.title.startswith("ECInstruct build ") and head.parent == repo.branches["main"]
+    assert "data/sentiment_analysis/test_ood-00000-of-00001.parquet" in head.files
+
+
+def test_errors_are_one_line_with_exit_code_2(kit, built, hub, tmp_path):
+    no_token = run_cli(
+        [str(built), "--repo-id", "ns/ecinstruct"], kit.client_env(hub.url, tmp_path, token=None)
+    )
+    (built / "README.md").unlink()
+    incomplete = run_cli(
+        [str(built), "--repo-id", "ns/ecinstruct"], kit.client_env(hub.url, tmp_path)
+    )
+    for proc, said in ((no_token, "no Hugging Face token"), (incomplete, "README.md missing")):
+        assert proc.returncode == 2, proc.stderr
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: ") and said in lines[0], lines
+        assert "Traceback" not in proc.stderr
+    assert hub.requests == []

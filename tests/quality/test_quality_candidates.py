@@ -1,0 +1,237 @@
+import json
+import random
+
+import numpy as np
+import polars as pl
+import pytest
+
+from ecinstruct.tasks.base import CANDIDATE_SCHEMA, candidates
+from quality import dedup, language
+from quality.candidates import CHECKS, check_candidates, decontaminate
+
+SA_OPTIONS = ["very positive", "positive", "neutral", "negative", "very negative"]
+
+
+def _cands(rows: list[dict], options=SA_OPTIONS) -> pl.DataFrame:
+    base = {"options": options, "output": "positive", "product_ids": ["P1"], "source": "s"}
+    full = [base | {"group": str(i)} | r for i, r in enumerate(rows)]
+    return candidates(pl.DataFrame(full, schema_overrides=CANDIDATE_SCHEMA, strict=False))
+
+
+VOCAB = [f"{a}{b}" for a in ("bri", "sto", "mal", "ven", "qua", "zel", "tor") for b in "aeiouyk"]
+
+
+def _long(seed: int, n: int) -> str:
+    rng = random.Random(seed)
+    return " ".join(rng.choice(VOCAB) for _ in range(n))
+
+
+@pytest.fixture(scope="module")
+def make_task(synth):
+    return synth.make_task
+
+
+def test_every_check_is_named_and_versioned():
+    assert list(CHECKS) == [
+        "pii_scrub@1",
+        "non_empty@1",
+        "min_words@1",
+        "english_only@1",
+        "exact_duplicate@1",
+        "near_duplicate@1",
+    ]
+
+
+def test_each_check_drops_with_its_reason(make_task):
+    review = _long(1, 150)
+    edited = review.split()
+    edited[70] = "zzzword"  # one substituted word in 150: 3-gram similarity ~0.96
+    rows = [
+        {"input": "I love this speaker, the sound is rich and the battery lasts all day long."},
+        {"input": "   "},
+        {"input": "Too short to say much."},
+        {"input": "Este producto es muy bueno, lo compré para mi hijo y le encanta mucho."},
+        {"input": "Отличный товар, рекомендую всем покупателям, доставка была очень быстрой и упаковка целая."},
+        {"input": "i LOVE this speaker - the sound is rich, and the battery lasts all day long!"},
+        {"input": review},
+        {"input": " ".join(edited)},
+        {"input": _long(2, 40)},
+        {"input": "Was refused by the builder but would pass every check here, ten words.",
+         "drop_reason": "builder_reason"},
+    ]  # fmt: skip
+    out, stats = check_candidates(make_task("sentiment_analysis"), _cands(rows))
+    reasons = out["drop_reason"].to_list()
+    # Duplicates keep the first in content order: "I love..." sorts before "i LOVE...".
+    assert reasons == [
+        None,
+        "empty_input",
+        "too_few_words",
+        "non_english",
+        "non_english",
+        "exact_duplicate",
+        None if review < " ".join(edited) else "near_duplicate",
+        "near_duplicate" if review < " ".join(edited) else None,
+        None,
+        "builder_reason",
+    ]
+    assert stats["dropped"] == {
+        "empty_input": 1,
+        "exact_duplicate": 1,
+        "near_duplicate": 1,
+        "non_english": 2,
+        "too_few_words": 1,
+    }
+    assert stats["checks"]["english_only@1"]["by_script"] == 1
+    assert stats["checks"]["min_words@1"]["min_words"] == 10
+    assert stats["usable_before"] == 9 and stats["usable_after"] == 3
+    assert out.schema == pl.Schema(CANDIDATE_SCHEMA)
+
+
+def test_min_words_only_where_the_task_sets_it(make_task):
+    rows = [{"input": json.dumps({"question": "fits?", "review snippets": ["yes"]})}]
+    out, _ = check_candidates(make_task("answerability_prediction"), _cands(rows, ["yes", "no"]))
+    assert out["drop_reason"].to_list() == [None]
+
+
+def test_duplicate_choice_does_not_depend_on_row_order(make_task):
+    texts = [_long(i, 30) for i in range(6)]
+    rows = [{"input": t} for t in texts] + [{"input": t.upper() + "!"} for t in texts[:3]]
+    task = make_task("sentiment_analysis")
+    kept = []
+    for seed in (0, 1):
+        shuffled = rows[:]
+        random.Random(seed).shuffle(shuffled)
+        out, _ = check_candidates(task, _cands(shuffled))
+        kept.append(sorted(out.filter(pl.col("drop_reason").is_null())["input"]))
+    assert kept[0] == kept[1] and len(kept[0]) == 6
+
+
+def test_pii_is_replaced_and_json_stays_valid(make_task):
+    ag_input = json.dumps(
+        {"question": "Mail me at a.b@example.com?", "review snippets": ["Call (555) 123-4567", "ok"]},
+        ensure_ascii=False,
+    )
+    compact = json.dumps({"query": "café www.shop.example/x", "n": 5551234567}, separators=(",", ":"))
+    rows = [
+        {"input": ag_input, "output": "See https://example.com/faq. - John D.", "options": None},
+        {"input": compact, "output": "ok then", "options": None},
+    ]
+    out, stats = check_candidates(make_task("answer_generation"), _cands(rows))
+    first = json.loads(out["input"][0])
+    assert first == {"question": "Mail me at [EMAIL]?", "review snippets": ["Call [PHONE]", "ok"]}
+    assert out["input"][0] == json.dumps(first, ensure_ascii=False)  # same spacing as before
+    assert out["output"][0] == "See [URL]. - [NAME]"
+    # Numbers outside strings are data, not text; compact JSON stays compact.
+    assert out["input"][1] == '{"query":"caf\\u00e9 [URL]","n":5551234567}'
+    assert stats["pii"] == {"email": 1, "url": 2, "phone": 1, "name": 1}
+    assert stats["checks"]["pii_scrub@1"]["fields_changed"] == 3
+
+
+def test_option_outputs_are_never_scrubbed(make_task):
+    rows = [{"input": "Email bob@example.com please, it works very well for me indeed.",
+             "output": "yes", "options": ["yes", "no"]}]  # fmt: skip
+    out, stats = check_candidates(make_task("product_substitute_identification"), _cands(rows))
+    assert out["input"][0] == "Email [EMAIL] please, it works very well for me indeed."
+    assert out["output"][0] == "yes"
+
+
+def test_known_reviewer_names_are_scrubbed_pseudonyms_are_not(make_task):
+    rows = [{"input": "Jane Smith told me this is a great blender, says Amazon Customer too."}]
+    out, stats = check_candidates(
+        make_task("sentiment_analysis"),
+        _cands(rows),
+        reviewer_names=["Jane Smith", "Amazon Customer", None, "jim"],
+    )
+    assert out["input"][0] == "[NAME] told me this is a great blender, says Amazon Customer too."
+    assert stats["pii"]["name"] == 1
+
+
+def test_signatures_equal_datasketch_minhash():
+    from datasketch import MinHash
+
+    texts = pl.Series([_long(5, 30), "two words", "", "Another, text! with punctuation."])
+    doc, hashes = dedup.shingle_hashes(texts)
+    sig, has = dedup.signatures(texts)
+    assert has.tolist() == [True, True, False, True]
+    for i in np.flatnonzero(has):
+        m = MinHash(num_perm=dedup.NUM_PERM, seed=dedup.SEED, scheme="affine32", hashfunc=int)
+        m.update_batch(hashes[doc == i].tolist())
+        assert np.array_equal(m.hashvalues, sig[i])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "microsoft sql server standard edition 2005 64 bit cd/dvd 5 client",
+        "USB-C cable 2m fast charging for iPhone 15 Samsung Galaxy",
+        "mas 90(r) /mas 200(r) compatible continuous checks",
+        "Non-Stick Frying Pan, Non-Slip Handle, 28 cm, Made in Italy",
+        "It is a gift card - the tag it self is ok. Came in a nice tin for the holidays.",
+        "Los Angeles Lakers fan shirt, la la land poster and el camino model car",
+    ],
+)
+def test_language_filter_keeps_english_and_titles(text):
+    flags, _ = language.non_english(pl.Series([text]))
+    assert flags.to_list() == [False]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Le produit est arrivé cassé, je ne recommande pas ce vendeur.",
+        "Dieses Produkt ist sehr gut, ich habe es für meinen Sohn gekauft.",
+        "Il prodotto è arrivato in ritardo ma funziona molto bene, sono soddisfatto.",
+        "O produto é muito bom, chegou antes do prazo e funciona perfeitamente.",
+        "Отличный товар, рекомендую всем покупателям, доставка быстрая!",
+    ],
+)
+def test_language_filter_flags_other_languages(text):
+    flags, _ = language.non_english(pl.Series([text]))
+    assert flags.to_list() == [True]
+
+
+def _placed(rows: list[tuple[str, str, str | None]]) -> pl.DataFrame:
+    df = _cands([{"input": i, "drop_reason": r} for i, _, r in rows])
+    return df.with_columns(pl.Series("split", [s for _, s, _ in rows]))
+
+
+def test_decontaminate_drops_held_out_near_duplicates_of_train():
+    train_text = _long(10, 150)
+    near = train_text.split()
+    near[40] = "zzzword"
+    unused = _long(11, 50)
+    rows = [
+        (train_text, "train", None),
+        (unused, "train", "over_quota"),  # not published, so not a source of leakage
+        (_long(12, 50), "train", None),
+        (" ".join(near), "test_ind", None),
+        (train_text.upper(), "validation", None),
+        (unused, "test_ood", None),
+        (_long(13, 50), "test_ind", None),
+        (" ".join(near), "train", None),  # train itself is not decontaminated
+    ]
+    out, stats = decontaminate(_placed(rows))
+    assert out["drop_reason"].to_list() == [
+        None,
+        "over_quota",
+        None,
+        "near_duplicate_of_train",
+        "near_duplicate_of_train",
+        None,
+        None,
+        None,
+    ]
+    assert stats["dropped"] == {"near_duplicate_of_train": 2}
+    assert stats["by_split"] == {"test_ind": 1, "validation": 1}
+    assert stats["checked"] == 4 and stats["train"] == 3
+    assert out.columns == _placed(rows).columns
+
+
+def test_decontaminate_scales_to_a_task():
+    rng = random.Random(3)
+    train = [" ".join(rng.choices(VOCAB, k=40)) for _ in range(10_000)]
+    test = [" ".join(rng.choices(VOCAB, k=40)) for _ in range(990)] + train[:10]
+    placed = _placed([(t, "train", None) for t in train] + [(t, "test_ind", None) for t in test])
+    out, stats = decontaminate(placed)
+    assert stats["dropped"]["near_duplicate_of_train"] == 10
+    assert stats["seconds"] < 20

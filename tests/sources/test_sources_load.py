@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import hashlib
+
+from ecinstruct.canonical import SCHEMAS
+from ecinstruct.sources import load_canonical
+from ecinstruct.sources.spec import SourceSpec
+
+
+def test_load_canonical_combines_sources_and_records_provenance(fixtures, capsys):
+    reviews = fixtures / "amazon2018/reviews.json"
+    specs = [
+        SourceSpec("amazon_reviews_2018", {"reviews": [reviews]}, (), fixtures / "s.toml"),
+        SourceSpec("oa_mine", {"files": [fixtures / "oa_mine/oa.jsonl"]}, (), fixtures / "s.toml"),
+    ]
+    canonical, provenance = load_canonical(specs, progress=True)
+    assert canonical.kinds == {"amazon_reviews_2018", "oa_mine"}
+    for name, frame in canonical.tables.items():
+        assert dict(frame.schema) == SCHEMAS[name]
+    assert canonical["reviews"].height == 4 and canonical["products"].height == 2
+    assert set(canonical["rejected"]["source"]) == {"amazon_reviews_2018", "oa_mine"}
+    assert provenance[0] == {
+        "kind": "amazon_reviews_2018",
+        "key": "reviews",
+        "file": "amazon2018/reviews.json",
+        "bytes": reviews.stat().st_size,
+        "sha256": hashlib.sha256(reviews.read_bytes()).hexdigest(),
+        "rows_read": 11,
+        "rows_rejected": 7,
+    }
+    assert provenance[1]["rows_read"] == 5 and provenance[1]["rows_rejected"] == 3
+    assert "amazon2018/reviews.json" in capsys.readouterr().err
+
+
+def test_load_is_deterministic(fixtures):
+    spec = SourceSpec(
+        "amazon_reviews_2018",
+        {
+            "reviews": [fixtures / "amazon2018/reviews.json"],
+            "meta": [fixtures / "amazon2018/meta.json"],
+        },
+        (),
+        fixtures / "s.toml",
+    )
+    first, _ = load_canonical([spec], progress=False)
+    again, _ = load_canonical([spec], progress=False)
+    for name in first.tables:
+        assert first[name].equals(again[name])

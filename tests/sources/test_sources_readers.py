@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from ecinstruct.errors import UserError
+from ecinstruct.sources import jsonl
+from ecinstruct.sources.delimited import decode, read_csv
+from ecinstruct.sources.jsonl import read_jsonl
+
+FIELDS = {"a": "VARCHAR", "b": ["VARCHAR"]}
+
+
+def test_jsonl_line_numbers_survive_refused_lines(tmp_path):
+    lines = [
+        b'{"a": "1"}',
+        b'{"a": "caf\xe9"}',  # Latin-1 byte: not UTF-8
+        b"",
+        b'{"a": "\xff\xfe"}',
+        b'{"a": 5, "b": ["x", 2]}',
+        b"   ",
+        b'{"a": "it\\\'s"}',  # \' is repaired
+        b"not json",
+        b"null",
+        b'{"a": "last"}',
+    ]
+    path = tmp_path / "x.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    rows, rejected, read = read_jsonl(path, FIELDS)
+    assert rows["_row"].to_list() == [1, 5, 7, 10]
+    assert rows["a"].to_list() == ["1", "5", "it's", "last"]
+    assert rows["b"].to_list() == [None, ["x", "2"], None, None]
+    assert dict(zip(rejected["row"], rejected["reason"], strict=True)) == {
+        2: "undecodable_bytes",
+        4: "undecodable_bytes",
+        8: "malformed_json",
+        9: "wrong_type",
+    }
+    assert read == 8  # blank lines are not rows
+    assert rejected.filter(pl.col("row") == 8)["raw"][0] == "not json"
+
+
+def test_jsonl_long_line_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(jsonl, "MAX_LINE_BYTES", 64)
+    path = tmp_path / "x.jsonl"
+    path.write_text('{"a": "1"}\n{"a": "' + "x" * 200 + '"}\n{"a": "3"}\n')
+    rows, rejected, _ = read_jsonl(path, FIELDS)
+    assert rows["_row"].to_list() == [1, 3]
+    assert rejected["reason"].to_list() == ["line_too_long"]
+
+
+def test_jsonl_unreadable_gzip_is_a_user_error(tmp_path):
+    path = tmp_path / "x.json.gz"
+    path.write_bytes(b"not gzip at all")
+    with pytest.raises(UserError, match="x.json.gz"):
+        read_jsonl(path, FIELDS)
+
+
+def test_decode_falls_back_to_windows_1252():
+    assert decode("café ®".encode()) == "café ®"
+    assert decode("café ®".encode("latin-1")) == "café ®"
+    assert decode(b"\x93quoted\x94") == "\u201cquoted\u201d"
+
+
+def test_csv_missing_column_is_a_user_error(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text("id,name\n1,a\n")
+    with pytest.raises(UserError, match="missing column"):
+        read_csv(path, ["id", "title"])
+
+
+def test_csv_double_quotes_fall_back_to_line_split(tmp_path):
+    # Not RFC 4180 (a bare quote inside a quoted value), one record per line.
+    path = tmp_path / "x.csv"
+    path.write_text('"id","title"\n"1","a 12" screen"\n"2","b"\n')
+    rows, rejected, read = read_csv(path, ["id", "title"])
+    assert rows.select("_row", "id", "title").rows() == [(2, "1", 'a 12" screen'), (3, "2", "b")]
+    assert rejected.is_empty() and read == 2

@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+import json
+
+import polars as pl
+import pytest
+
+from ecinstruct.tasks import common
+
+TRICKY = [
+    "plain",
+    'quote " and \\ backslash',
+    "tab\tnew\nline",
+    "ünïcødé ✓ 日本",
+    "ctrl \x01\x1f",
+    "",
+]
+
+
+def test_json_text_round_trips_and_reads_like_json_dumps():
+    df = pl.DataFrame({"s": TRICKY, "l": [[t, "x"] for t in TRICKY], "n": [1.5] * len(TRICKY)})
+    out = df.select(
+        obj=common.json_object(
+            {
+                "text": common.json_value(pl.col("s")),
+                "list": common.json_list(pl.col("l")),
+                "num": common.json_value(pl.col("n")),
+                "gone": common.json_value(pl.lit(None, dtype=pl.String)),
+                "empty list": common.json_list(pl.lit([], dtype=pl.List(pl.String))),
+            }
+        )
+    )["obj"]
+    for text, s in zip(out, TRICKY, strict=True):
+        assert json.loads(text) == {"text": s, "list": [s, "x"], "num": 1.5}
+    expected = {"text": "plain", "list": ["plain", "x"], "num": 1.5}
+    assert out[0] == json.dumps(expected, ensure_ascii=False)
+
+
+def test_words():
+    df = pl.DataFrame({"t": ["  one two\nthree   four ", None, "   "]})
+    got = df.select(
+        n=common.word_count(pl.col("t")), cut=common.truncate_words(pl.col("t"), 3)
+    ).to_dicts()
+    assert got == [{"n": 4, "cut": "one two three"}, {"n": 0, "cut": None}, {"n": 0, "cut": None}]
+
+
+def test_first_reason_order():
+    df = pl.DataFrame({"a": [1, 5, 5, None], "b": ["", "", "x", "x"]})
+    got = df.select(
+        common.first_reason((pl.col("a") > 3, "big"), (pl.col("b") == "", "empty"))
+    ).to_series()
+    assert got.to_list() == ["empty", "big", "big", None]
+
+
+def test_connected_components_long_chain():
+    n = 300
+    chain = pl.DataFrame(
+        {"a": [f"n{i:04d}" for i in range(n)], "b": [f"n{i + 1:04d}" for i in range(n)]}
+    )
+    other = pl.DataFrame({"a": ["x1", "x2"], "b": ["x2", "x3"]})
+    comp = common.connected_components(pl.concat([chain.reverse(), other]))
+    labels = dict(comp.iter_rows())
+    assert len(labels) == n + 1 + 3
+    assert {labels[f"n{i:04d}"] for i in range(n + 1)} == {"n0000"}
+    assert labels["x3"] == "x1"
+
+
+@pytest.mark.parametrize("size", [25, 97, 400])
+def test_sample_distinct(size):
+    pool = pl.DataFrame(
+        {"item": [f"i{j}" for j in range(size)], "side": [j % 5 == 0 for j in range(size)]}
+    )
+    anchors = pl.DataFrame(
+        {
+            "key": [f"u{k}" for k in range(30)],
+            "side": [k % 3 == 0 for k in range(30)],
+            "exclude": [[f"i{j}" for j in range(k % 7 * 5)] for k in range(30)],
+        }
+    )
+    got = common.sample_distinct(anchors, pool, n=4, seed=1, salt="t")
+    side = dict(pool.iter_rows())
+    eligible = {
+        k: [i for i, s in side.items() if s == k_side and i not in excl]
+        for k, k_side, excl in anchors.iter_rows()
+    }
+    for key, rows in got.group_by("key"):
+        items = rows.sort("draw")["item"].to_list()
+        assert len(items) == len(set(items)) == min(4, len(eligible[key[0]]))
+        assert set(items) <= set(eligible[key[0]])
+    assert got.height == sum(min(4, len(e)) for e in eligible.values())
+    assert got.equals(common.sample_distinct(anchors, pool, n=4, seed=1, salt="t"))
+    other = common.sample_distinct(anchors, pool, n=4, seed=2, salt="t")
+    assert not got.sort("key", "draw")["item"].equals(other.sort("key", "draw")["item"])
+
+
+def test_subsample_keeps_rejections():
+    df = pl.DataFrame(
+        {
+            "k": [f"k{i}" for i in range(20)],
+            "ood": [i < 6 for i in range(20)],
+            "drop_reason": [None] * 18 + ["bad", "bad"],
+        }
+    )
+    out = common.subsample(
+        df, 3, key=["k"], seed=0, salt="t", ood=pl.col("ood"), mixed=pl.lit(False)
+    )
+    assert out.height == 3 + 3 + 2
+    assert out.filter(pl.col("ood") & pl.col("drop_reason").is_null()).height == 3
+    assert common.subsample(
+        df, None, key=["k"], seed=0, salt="t", ood=pl.col("ood"), mixed=pl.lit(False)
+    ).equals(df)

@@ -1,0 +1,153 @@
+import json
+
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from training import batching
+from training.__main__ import app
+from training.data import encode_split, load_splits
+from training.models import load_model, load_tokenizer
+from training.train import Dist, ResponseLoss, TrainConfig, run_step, train
+
+TASKS = ("sentiment_analysis", "product_matching")
+
+
+def _config(dataset_dir, tiny_model_dir, out, **overrides):
+    settings = dict(
+        dataset=str(dataset_dir),
+        model=str(tiny_model_dir),
+        out=out,
+        tasks=TASKS,
+        batch_size=8,
+        max_steps=6,
+        lr=2e-2,
+        lora_alpha=32,
+        eval_every=3,
+        micro_batch_tokens=600,
+        progress=False,
+    )
+    return TrainConfig(**{**settings, **overrides})
+
+
+@pytest.fixture(scope="module")
+def trained(dataset_dir, tiny_model_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    metrics = train(_config(dataset_dir, tiny_model_dir, out, merge=True))
+    return out, metrics
+
+
+def test_loss_drops_and_outputs_are_written(trained):
+    out, metrics = trained
+    losses = [r["loss"] for r in metrics["train"]]
+    assert len(losses) == 6
+    assert losses[-1] < losses[0] - 0.1
+    val = metrics["validation"]
+    assert [r["step"] for r in val] == [3, 6]
+    assert metrics["best_validation_loss"] == min(r["loss"] for r in val)
+    for name in ("adapter_config.json", "adapter_model.safetensors", "tokenizer.json",
+                 "loss_curve.png", "merged/model.safetensors"):  # fmt: skip
+        assert (out / name).is_file(), name
+    assert json.loads((out / "metrics.json").read_text())["steps"] == 6
+    config = json.loads((out / "config.json").read_text())
+    assert config["lora_target_modules"] == [
+        "q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"
+    ]  # fmt: skip
+    assert config["total_steps"] == 6 and config["train_samples"] == 48
+
+
+def _val_loss(model, tokenizer, dataset_dir):
+    samples = encode_split(load_splits(str(dataset_dir), TASKS)["validation"], tokenizer).samples
+    batch = batching.collate(samples, tokenizer.pad_token_id)
+    with torch.no_grad():
+        logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+    labels = batch["labels"][:, 1:]
+    return torch.nn.functional.cross_entropy(
+        logits[:, :-1].reshape(-1, logits.shape[-1]), labels.reshape(-1), reduction="mean"
+    ).item(), logits
+
+
+def test_saved_adapter_reloads_to_the_best_validation_loss(trained, tiny_model_dir, dataset_dir):
+    from peft import PeftModel
+
+    out, metrics = trained
+    tokenizer = load_tokenizer(str(tiny_model_dir))
+    base = load_model(str(tiny_model_dir), device="cpu")
+    base_loss, _ = _val_loss(base, tokenizer, dataset_dir)
+    adapted = PeftModel.from_pretrained(base, out).eval()
+    loss, logits = _val_loss(adapted, tokenizer, dataset_dir)
+    assert loss == pytest.approx(metrics["best_validation_loss"], abs=1e-5)
+    assert loss < base_loss
+    merged = load_model(str(out / "merged"), device="cpu")
+    _, merged_logits = _val_loss(merged, tokenizer, dataset_dir)
+    assert torch.allclose(logits, merged_logits, atol=1e-4)
+
+
+def test_resume_continues_like_an_uninterrupted_run(dataset_dir, tiny_model_dir, tmp_path):
+    settings = dict(max_steps=4, eval_every=2)
+    full = train(_config(dataset_dir, tiny_model_dir, tmp_path / "full", **settings))
+    part = _config(dataset_dir, tiny_model_dir, tmp_path / "part", stop_after=2, **settings)
+    first = train(part)
+    assert first["steps"] == 2
+    with pytest.raises(Exception, match="already holds a training run"):
+        train(part)
+    part.resume, part.stop_after = True, None
+    resumed = train(part)
+    assert resumed["steps"] == 4
+    assert [r["step"] for r in resumed["train"]] == [1, 2, 3, 4]
+    assert [r["loss"] for r in resumed["train"]] == pytest.approx(
+        [r["loss"] for r in full["train"]], abs=1e-6
+    )
+    assert resumed["best_validation_loss"] == pytest.approx(full["best_validation_loss"], abs=1e-6)
+    part.lr = 1e-3
+    with pytest.raises(Exception, match="cannot resume: settings differ.*--lr"):
+        train(part)
+
+
+def test_micro_batching_gives_the_micro_batch_1_gradient(dataset_dir, tiny_model_dir):
+    """Packing a step into padded micro-batches must not change its gradient or loss."""
+    from peft import LoraConfig, get_peft_model
+
+    tokenizer = load_tokenizer(str(tiny_model_dir))
+    samples = encode_split(load_splits(str(dataset_dir), TASKS)["train"], tokenizer).samples
+    torch.manual_seed(0)
+    lora = LoraConfig(r=4, lora_alpha=8, lora_dropout=0.0, target_modules=["q_proj", "down_proj"])
+    peft_model = get_peft_model(load_model(str(tiny_model_dir), device="cpu"), lora)
+    for name, p in peft_model.named_parameters():
+        if "lora_B" in name:  # B starts at zero, which would leave A's gradient at zero
+            torch.nn.init.normal_(p, std=0.1)
+    module = ResponseLoss(peft_model).train()
+
+    def grads(budget):
+        step = batching.plan_epoch(samples[:8], 8, budget, seed=0, epoch=0)[0]
+        peft_model.zero_grad()
+        loss, _ = run_step(module, step, samples, tokenizer, Dist())
+        found = {n: p.grad.clone() for n, p in peft_model.named_parameters() if p.grad is not None}
+        return loss, found, len(step.micro_batches)
+
+    packed_loss, packed, n_packed = grads(10_000)
+    single_loss, single, n_single = grads(1)
+    assert (n_packed, n_single) == (1, 8)
+    assert packed_loss == pytest.approx(single_loss, rel=1e-5)
+    assert packed.keys() == single.keys() and len(packed) == 8
+    for name in packed:
+        assert torch.allclose(packed[name], single[name], atol=1e-6, rtol=1e-4), name
+
+    # The loss equals the token-weighted mean of the model's own per-sample losses.
+    total = weighted = 0
+    with torch.no_grad():
+        for s in samples[:8]:
+            batch = batching.collate([s], tokenizer.pad_token_id)
+            n = len(s.input_ids) - s.prompt_len
+            weighted += peft_model(**batch).loss.item() * n
+            total += n
+    assert packed_loss == pytest.approx(weighted / total, rel=1e-5)
+
+
+def test_cli_unknown_task_is_one_line_exit_2(dataset_dir, tiny_model_dir, tmp_path):
+    args = ["--dataset", str(dataset_dir), "--model", str(tiny_model_dir)]
+    args += ["--out", str(tmp_path / "x"), "--tasks", "sentiment_analysis,nope"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: unknown task nope")

@@ -1,0 +1,102 @@
+"""Command line: ``python -m training`` fine-tunes a LoRA adapter on an ECInstruct dataset."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ecinstruct.errors import UserError
+
+
+def _tasks(values: list[str] | None) -> tuple[str, ...]:
+    # Accept both `--tasks a,b` and `--tasks a --tasks b`.
+    return tuple(t.strip() for v in values or () for t in v.split(",") if t.strip())
+
+
+def main(
+    dataset: Annotated[
+        str, typer.Option(help="Dataset folder or Hub id (needs train and validation).")
+    ],
+    model: Annotated[str, typer.Option(help="Model folder, Hub id, or the alias smollm2-135m.")],
+    out: Annotated[Path, typer.Option(help="Output folder: adapter, metrics, loss curve.")],
+    tasks: Annotated[
+        list[str] | None, typer.Option(help="Task names, comma-separated (default: all).")
+    ] = None,
+    epochs: Annotated[int, typer.Option(help="Passes over the training split.")] = 3,
+    max_steps: Annotated[
+        int | None, typer.Option(help="Stop after N optimizer steps (schedule spans N).")
+    ] = None,
+    lr: Annotated[
+        float, typer.Option(help="Peak learning rate (AdamW, cosine, 5% warmup).")
+    ] = 1e-4,
+    lora_r: Annotated[int, typer.Option(help="LoRA rank.")] = 16,
+    lora_alpha: Annotated[int, typer.Option(help="LoRA alpha.")] = 16,
+    lora_dropout: Annotated[float, typer.Option(help="LoRA dropout.")] = 0.1,
+    batch_size: Annotated[
+        int, typer.Option(help="Samples per optimizer step (all GPUs together).")
+    ] = 128,
+    micro_batch_tokens: Annotated[
+        int | None,
+        typer.Option(help="Padded tokens per micro-batch (default 16384 on GPU, 4096 on CPU)."),
+    ] = None,
+    max_length: Annotated[
+        int, typer.Option(help="Max tokens per sample; longer inputs are cut.")
+    ] = 2048,
+    prompt: Annotated[
+        str, typer.Option(help="Prompt style: alpaca or chat (the model's template).")
+    ] = "alpaca",
+    eval_every: Annotated[
+        int | None, typer.Option(help="Also validate every N steps (always each epoch).")
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option(help="Continue the run in --out from its last checkpoint.")
+    ] = False,
+    merge: Annotated[
+        bool,
+        typer.Option(help="Also save the base model with the best adapter merged in (out/merged)."),
+    ] = False,
+    gradient_checkpointing: Annotated[
+        bool, typer.Option(help="Recompute activations to save memory.")
+    ] = False,
+    seed: Annotated[int, typer.Option(help="Seed for shuffling and adapter initialisation.")] = 0,
+    stop_after: Annotated[
+        int | None, typer.Option(help="Leave after N steps this run; continue later with --resume.")
+    ] = None,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+) -> None:
+    """Fine-tune a LoRA adapter on an ECInstruct dataset (paper defaults).
+
+    Example: python -m training --dataset build/real --model smollm2-135m --out runs/smol --max-steps 50
+
+    Several GPUs: torchrun --nproc_per_node 8 -m training --dataset DIR --model MODEL --out DIR
+    """
+    from training.train import TrainConfig, train
+
+    config = TrainConfig(
+        dataset=dataset, model=model, out=out, tasks=_tasks(tasks), epochs=epochs,
+        max_steps=max_steps, lr=lr, lora_r=lora_r, lora_alpha=lora_alpha,
+        lora_dropout=lora_dropout, batch_size=batch_size, micro_batch_tokens=micro_batch_tokens,
+        max_length=max_length, prompt=prompt, eval_every=eval_every, resume=resume, merge=merge,
+        gradient_checkpointing=gradient_checkpointing, seed=seed, stop_after=stop_after,
+        progress=progress,
+    )  # fmt: skip
+    try:
+        metrics = train(config)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise typer.Exit(exc.exit_code) from None
+    best = metrics["best_step"]
+    print(
+        f"{metrics['steps']} steps, {metrics['tokens_per_s']} tokens/s; best validation loss "
+        f"{metrics['best_validation_loss']:.4f} at step {best}; wrote {out}"
+    )
+
+
+app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+app.command()(main)
+
+if __name__ == "__main__":
+    app()
