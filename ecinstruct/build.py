@@ -107,9 +107,10 @@ def build_task(
     ctx = TaskContext(seed=config.seed, ood_products=ood, max_candidates=3 * sum(sizes) + 1000)
     cands = task.build(canonical, ctx)
     # Exact duplicates of one input would put the same question in two splits, or twice in one.
-    first = pl.col("input").cum_count().over("input") == 1
+    usable = pl.col("drop_reason").is_null()
+    first = pl.col("input").cum_count().over(["input", usable]) == 1
     cands = cands.with_columns(
-        pl.when(pl.col("drop_reason").is_null() & ~first)
+        pl.when(usable & ~first)
         .then(pl.lit("duplicate_input"))
         .otherwise(pl.col("drop_reason"))
         .alias("drop_reason")

@@ -6,6 +6,7 @@ timings, no machine state, so the same build always writes the same card.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 from typing import TYPE_CHECKING
 
@@ -121,17 +122,19 @@ def _feature(name: str, dtype: pl.DataType) -> dict:
 
 
 def dataset_info(manifest: dict) -> list[dict]:
-    """Features and split sizes per config; num_bytes are the Parquet files' sizes."""
+    """Features and split sizes per config; num_bytes are the sizes of the Parquet files that
+    the config's data_files pattern matches."""
     features = [_feature(n, t) for n, t in RECORD_SCHEMA.items()]
+    files = manifest.get("files", {})
+    patterns = {c["config_name"]: c["data_files"] for c in configs(manifest)}
     out = []
     for name, splits in _config_splits(manifest).items():
         rows = []
-        for split, tasks in splits.items():
-            files = [m for t in tasks for m in _task_files(manifest, t, split).values()]
-            n = sum(manifest["tasks"][t]["counts"].get(split, 0) for t in tasks)
-            rows.append(
-                {"name": split, "num_bytes": sum(m["bytes"] for m in files), "num_examples": n}
-            )
+        for entry in patterns[name]:
+            split, pattern = entry["split"], entry["path"]
+            size = sum(m["bytes"] for f, m in files.items() if fnmatch.fnmatch(f, pattern))
+            n = sum(manifest["tasks"][t]["counts"].get(split, 0) for t in splits[split])
+            rows.append({"name": split, "num_bytes": size, "num_examples": n})
         size = sum(r["num_bytes"] for r in rows)
         out.append({"config_name": name, "features": features, "splits": rows,
                     "download_size": size, "dataset_size": size})  # fmt: skip
@@ -310,13 +313,13 @@ def _provenance_section(manifest: dict) -> str:
         sha = s.get("sha256") or ""
         rows.append([
             s.get("kind", "–"), s.get("key", "–"), f"`{s.get('file') or s.get('path') or '–'}`",
-            s.get("rows_read", s.get("rows", "–")), s.get("rows_rejected", "–"),
-            f"`{sha}`" if sha else "–",
+            s.get("bytes", "–"), s.get("rows_read", s.get("rows", "–")),
+            s.get("rows_rejected", "–"), f"`{sha}`" if sha else "–",
         ])  # fmt: skip
     canon = ", ".join(f"{k} {v:,}" for k, v in manifest.get("canonical_rows", {}).items())
     versions = ", ".join(f"{t} v{v}" for t, v in manifest.get("task_versions", {}).items())
     return "\n".join([
-        _table(["source", "key", "file", "rows read", "rows rejected", "sha256"], rows),
+        _table(["source", "key", "file", "bytes", "rows read", "rows rejected", "sha256"], rows),
         "",
         f"Canonical rows after normalisation: {canon or '–'}.",
         "",
@@ -358,7 +361,8 @@ ds = load_dataset("NAMESPACE/NAME", "sentiment_analysis")  # one task, or "all"
 ```
 
 Columns: {", ".join(f"`{c}`" for c in RECORD_SCHEMA)}. `input` is plain text or the text of a
-JSON object; for option tasks the gold `output` is the full text of one of `options`.
+JSON object; for option tasks the gold `output` is the full text of one of `options`. Split
+sizes in the metadata count rows; their `num_bytes` are the sizes of the Parquet files.
 
 ## Tasks
 

@@ -104,7 +104,10 @@ def assign(
         .otherwise(pl.lit("test_ind"))
     )
     df = df.with_columns(
-        pl.when(pl.col("_side") == "mixed")
+        # A builder's own reason comes first: it is why the row was unusable to begin with.
+        pl.when(pl.col("drop_reason").is_not_null())
+        .then(pl.col("drop_reason"))
+        .when(pl.col("_side") == "mixed")
         .then(pl.lit("straddles_ood"))
         .when((pl.col("_side") == "ood") & pl.lit(not has_ood))
         .then(pl.lit("ood_product_in_task_without_ood"))

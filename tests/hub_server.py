@@ -191,6 +191,7 @@ def _file_entry(repo: Repo, commit: Commit, path: str, expand: bool) -> dict:
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as the client expects; every reply sets a length
+    timeout = 30  # seconds a silent connection may hold a thread
     server: HubServer
 
     # -- plumbing ---------------------------------------------------------------------------

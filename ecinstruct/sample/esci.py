@@ -63,6 +63,7 @@ class Pool:
         self.type = np.array([c.type[i] for c, i in self.src], dtype=np.int64)
         self.brand = np.array([c.brand[i] for c, i in self.src], dtype=np.int64)
         self.vals = np.array([c.vals[i] for c, i in self.src], dtype=np.int64)
+        self.model = np.array([c.model[i] for c, i in self.src], dtype=np.int64)
         # Only ESCI-only products get non-US locales (a shared ASIN is a US listing).
         u = rng.random(n)
         loc = np.where(u < 0.9, 0, np.where(u < 0.95, 1, 2))
@@ -78,6 +79,10 @@ class Pool:
     def group(self, locale: int, type_index: int) -> np.ndarray:
         k = locale * len(TYPES) + type_index
         return self.order[self.start[k] : self.start[k] + self.count[k]]
+
+    def asin(self, j: int) -> str:
+        c, i = self.src[j]
+        return str(c.asins[i])
 
     def product(self, j: int) -> Product:
         c, i = self.src[j]
@@ -95,17 +100,18 @@ def write(
     example_id = 0
     seen: set[str] = set()
     injected = False
+    targets = Targets(pool, rng)
     with ParquetSink(folder / names["examples"], EXAMPLES_SCHEMA, progress) as sink:
         for first in range(0, n_queries, QUERY_CHUNK):
             py = random.Random(f"{seed}:esci:{first}")
             cols: dict[str, list] = {f.name: [] for f in EXAMPLES_SCHEMA}
             for qid in range(first, min(first + QUERY_CHUNK, n_queries)):
-                # Query strings are unique while the vocabulary allows (a few retries); at
-                # very large scales some strings repeat under different query ids.
-                for _ in range(6):
-                    query, judged = _query(pool, rng, py)
-                    if query not in seen:
-                        break
+                # Query strings are unique: a repeated attribute query is replaced by a
+                # model-number query, which is all but unique (large scales lean on these).
+                loc, target = targets.next(py)
+                query, judged = _query(pool, loc, target, py)
+                if query in seen:
+                    query, judged = _query(pool, loc, target, py, by_model=True)
                 seen.add(query)
                 small = int(py.random() < 0.55)
                 split = "train" if py.random() < 0.75 else "test"
@@ -116,7 +122,7 @@ def write(
                     cols["example_id"].append(example_id)
                     cols["query"].append(query)
                     cols["query_id"].append(qid)
-                    cols["product_id"].append(pool.product(j).asin)
+                    cols["product_id"].append(pool.asin(j))
                     cols["product_locale"].append(LOCALES[pool.locale[j]])
                     cols["esci_label"].append(label)
                     cols["small_version"].append(small)
@@ -128,44 +134,62 @@ def write(
     return names
 
 
-def _query(pool: Pool, rng: np.random.Generator, py: random.Random):
-    loc = 0 if py.random() < 0.9 else py.choice([1, 2])
-    if not pool.of_locale[loc].size:
-        loc = 0
-    target = int(pool.of_locale[loc][rng.integers(0, pool.of_locale[loc].size)])
+class Targets:
+    """Query targets per locale: passes over a shuffled pool, so products take turns."""
+
+    def __init__(self, pool: Pool, rng: np.random.Generator):
+        self._pool, self._rng = pool, rng
+        self._queue: list[list[int]] = [[] for _ in LOCALES]
+
+    def next(self, py: random.Random) -> tuple[int, int]:
+        loc = 0 if py.random() < 0.9 else py.choice([1, 2])
+        if not self._pool.of_locale[loc].size:
+            loc = 0
+        if not self._queue[loc]:
+            self._queue[loc] = self._rng.permutation(self._pool.of_locale[loc]).tolist()[::-1]
+        return loc, self._queue[loc].pop()
+
+
+def _query(pool: Pool, loc: int, target: int, py: random.Random, by_model: bool = False):
+    """(query, [(pool index, label)]) for one query; `by_model` asks for a model number."""
     ci, t = TYPES[pool.type[target]]
-    p = pool.product(target)
+    brand = CATEGORIES[ci].brands[pool.brand[target]].lower()
     members = pool.group(loc, int(pool.type[target]))
-    same_brand = pool.brand[members] == pool.brand[target]
-    slot = py.randrange(len(t.attrs))
-    same_value = pool.vals[members, slot] == pool.vals[target, slot]
+    slot, slot2 = py.sample(range(len(t.attrs)), 2) if len(t.attrs) > 1 else (0, 0)
     value = t.attrs[slot][1][pool.vals[target, slot]]
+    value2 = t.attrs[slot2][1][pool.vals[target, slot2]]
     name = t.name.lower()
-    brand = p.brand.lower()
-    form = py.randrange(5)
-    if loc:  # non-US queries: a brand query, or the type with a colour in the locale's words
+    form = 6 if by_model else py.randrange(6 if slot != slot2 else 5)
+    model = f"{brand[:2]}-{pool.model[target]}"
+    if loc and by_model:
+        query = f"{brand} {model}"
+    elif loc:  # non-US queries: a brand query, or the type with a colour in the locale's words
         colour = LOCALE_COLORS[LOCALES[loc]].get(value.split()[-1])
         form = 1 if colour and form else 0
         query = f"{name} {colour}" if form else f"{brand} {name}"
     else:
-        use = py.choice(t.uses)
         query = (
             f"{brand} {name}",
             f"{value} {name}",
             f"{name} {value}",
             f"{brand} {name} {value}",
-            f"{name} for {use}",
+            f"{name} for {py.choice(t.uses)}",
+            f"{value} {name} {value2}",
+            f"{brand} {model} {name}",
         )[form].lower()
+    # E satisfies every constraint the query states, S is the same type failing one.
     ok = np.ones(members.size, dtype=bool)
-    if form in (0, 3):
-        ok &= same_brand
-    if form in (1, 2, 3):
-        ok &= same_value
-    exact = [int(m) for m in members[ok] if m != target]
-    subst = [int(m) for m in members[~ok]]
+    if form in (0, 3, 6):
+        ok &= pool.brand[members] == pool.brand[target]
+    if form in (1, 2, 3, 5):
+        ok &= pool.vals[members, slot] == pool.vals[target, slot]
+    if form == 5:
+        ok &= pool.vals[members, slot2] == pool.vals[target, slot2]
+    if form == 6:
+        ok &= pool.model[members] == pool.model[target]
     judged = [(target, "E")]
-    judged += [(j, "E") for j in py.sample(exact, min(len(exact), py.randint(1, 5)))]
-    judged += [(j, "S") for j in py.sample(subst, min(len(subst), py.randint(1, 4)))]
+    judged += [(j, "E") for j in _some(members[ok & (members != target)], py.randint(1, 5), py)]
+    judged += [(j, "S") for j in _some(members[~ok], py.randint(1, 4), py)]
     comps = [g for c in t.complements if (g := TYPE_INDEX.get((ci, c))) is not None]
     for _ in range(py.randint(0, 2)):
         group = pool.group(loc, py.choice(comps))
@@ -178,6 +202,11 @@ def _query(pool: Pool, rng: np.random.Generator, py: random.Random):
     judged = list(dict(judged).items())  # one label per product (first wins)
     py.shuffle(judged)
     return query, judged
+
+
+def _some(candidates: np.ndarray, k: int, py: random.Random) -> list[int]:
+    """Up to k distinct candidates (sampling positions keeps this O(k) on big groups)."""
+    return [int(candidates[x]) for x in py.sample(range(candidates.size), min(k, candidates.size))]
 
 
 _OTHER_TYPES = [[g for g, (c2, _) in enumerate(TYPES) if c2 != ci] for ci in range(len(CATEGORIES))]

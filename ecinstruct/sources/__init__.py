@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from pathlib import Path
 
 import polars as pl
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ecinstruct.canonical import Canonical, conform
 from ecinstruct.sources.config import load_config
@@ -37,29 +41,37 @@ def load_canonical(
 ) -> tuple[Canonical, list[dict]]:
     canonical = Canonical()
     provenance: list[dict] = []
-    with _progress(progress) as bar:
+    # Hashing is I/O-bound and releases the GIL: it overlaps with the parsing.
+    with _progress(progress) as bar, ThreadPoolExecutor(max_workers=1) as pool:
         for spec in specs:
+            paths = {path for paths in spec.files.values() for path in paths}
+            digests = {path: pool.submit(_sha256, path) for path in sorted(paths)}
             tables, ctx = run_adapter(spec, bar)
             canonical.add(spec.kind, tables)
-            provenance.extend(_provenance(spec, ctx, tables["rejected"]))
+            provenance.extend(_provenance(spec, ctx, tables["rejected"], digests))
     return canonical, provenance
 
 
-def _provenance(spec: SourceSpec, ctx: LoadContext, rejected: pl.DataFrame) -> list[dict]:
+def _sha256(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def _provenance(
+    spec: SourceSpec, ctx: LoadContext, rejected: pl.DataFrame, digests: dict[Path, Future]
+) -> list[dict]:
     per_file = dict(rejected.group_by("file").len().iter_rows()) if rejected.height else {}
     rows = []
     for key, paths in spec.files.items():
         for path in paths:
             name = spec.display(path)
-            with path.open("rb") as handle:
-                digest = hashlib.file_digest(handle, "sha256").hexdigest()
             rows.append(
                 {
                     "kind": spec.kind,
                     "key": key,
                     "file": name,
                     "bytes": path.stat().st_size,
-                    "sha256": digest,
+                    "sha256": digests[path].result(),
                     "rows_read": ctx.rows_read.get((key, name), 0),
                     "rows_rejected": per_file.get(name, 0),
                 }
@@ -72,9 +84,6 @@ def _progress(enabled: bool) -> Iterator[object]:
     if not enabled:
         yield None
         return
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
     columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
     with Progress(*columns, console=Console(stderr=True)) as bar:
         yield bar

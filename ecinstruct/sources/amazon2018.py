@@ -31,9 +31,7 @@ KEYS = {"reviews": True, "meta": False}
 _REVIEW = ("overall", "verified", "reviewerID", "asin", "reviewerName", "reviewText", "summary")
 REVIEW_FIELDS = {name: "VARCHAR" for name in (*_REVIEW, "unixReviewTime", "vote")}
 # Hashed inside DuckDB's parallel read: the review id, before numbering (see `reviews`).
-REVIEW_KEY = {
-    "_key": md5_sql("trim(j.reviewerID)", "upper(trim(j.asin))", "trim(j.unixReviewTime)")
-}
+REVIEW_KEY = {"_key": md5_sql("trim(reviewerID)", "upper(trim(asin))", "trim(unixReviewTime)")}
 META_FIELDS: dict[str, object] = {
     "asin": "VARCHAR",
     "title": "VARCHAR",
@@ -105,7 +103,7 @@ def reviews(ctx: LoadContext, raw: pl.DataFrame) -> pl.DataFrame:
     kept, duplicates = dedupe(kept, KIND, same, "identical review", list(REVIEW_FIELDS), "_key")
     ctx.reject(duplicates)
     return kept.with_columns(
-        review_id=numbered(pl.col("_key")), source=pl.lit(KIND), verified=pl.col("verified_flag")
+        review_id=numbered(kept["_key"]), source=pl.lit(KIND), verified=pl.col("verified_flag")
     )
 
 

@@ -31,8 +31,8 @@ KEYS = {"reviews": True, "meta": False}
 
 _REVIEW = ("rating", "title", "text", "asin", "parent_asin", "user_id", "timestamp")
 REVIEW_FIELDS = {name: "VARCHAR" for name in (*_REVIEW, "helpful_vote", "verified_purchase")}
-_PRODUCT_SQL = "upper(trim(coalesce(nullif(trim(j.parent_asin), ''), j.asin)))"
-REVIEW_KEY = {"_key": md5_sql("trim(j.user_id)", _PRODUCT_SQL, "trim(j.timestamp)")}
+_PRODUCT_SQL = "upper(trim(coalesce(nullif(trim(parent_asin), ''), asin)))"
+REVIEW_KEY = {"_key": md5_sql("trim(user_id)", _PRODUCT_SQL, "trim(timestamp)")}
 META_FIELDS: dict[str, object] = {
     "parent_asin": "VARCHAR",
     "title": "VARCHAR",
@@ -98,7 +98,7 @@ def reviews(ctx: LoadContext, raw: pl.DataFrame) -> pl.DataFrame:
     kept, duplicates = dedupe(kept, KIND, same, "identical review", list(REVIEW_FIELDS), "_key")
     ctx.reject(duplicates)
     return kept.select(
-        review_id=numbered(pl.col("_key")),
+        review_id=numbered(kept["_key"]),
         source=pl.lit(KIND),
         user_id="user",
         product_id="product_id",

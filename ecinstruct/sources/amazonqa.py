@@ -36,7 +36,7 @@ FIELDS: dict[str, object] = {
     "asin": "VARCHAR",
     "category": "VARCHAR",
 }
-KEY = {"_key": md5_sql("upper(trim(j.asin))", "j.questionText")}
+KEY = {"_key": md5_sql("upper(trim(asin))", "questionText")}
 RAW = [name for name in FIELDS if name != "answers"]
 
 

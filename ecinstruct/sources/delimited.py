@@ -87,10 +87,12 @@ def _quote_char(text: str) -> str:
 
 def _split_lines(path: Path, text: str, quote: str) -> pl.DataFrame:
     """One record per line; a quoted value ends at a quote followed by `,` or line end."""
-    lines = pl.Series("line", text.lstrip("\ufeff").splitlines(), dtype=pl.String)
-    if lines.is_empty() or not lines[0].strip():
+    # Split on "\n" only: str.splitlines would also split on characters such as U+0085
+    # that a Latin-1 decode can produce inside a value.
+    lines = pl.Series("line", text.lstrip("\ufeff").split("\n"), dtype=pl.String)
+    if not lines[0].strip():
         raise UserError(f"{path}: empty file, expected a CSV header")
-    names = next(csv.reader([lines[0]], quotechar=quote))
+    names = next(csv.reader([lines[0].rstrip("\r")], quotechar=quote))
     names = [name.strip() for name in names]
     body = pl.DataFrame({"_line": lines.slice(1)}).with_columns(
         _row=pl.int_range(2, lines.len() + 1, dtype=pl.Int64)

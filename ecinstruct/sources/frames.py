@@ -1,4 +1,4 @@
-"""Frame helpers shared by the adapters: typed parsing, stable ids and rejections.
+"""Frame helpers shared by the adapters: rejections, typed parsing and stable ids.
 
 Adapters read raw fields as strings, then split each frame into the rows they keep and
 the rows they refuse. A refused row is never dropped silently: it becomes a `rejected`
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import duckdb
 import polars as pl
 
 from ecinstruct.canonical import SCHEMAS
@@ -49,11 +48,23 @@ def split(
     return kept, rejected_frame(bad, kind, pl.col("_reason"), pl.col("_detail"), raw)
 
 
-def numbered(ids: pl.Expr) -> pl.Expr:
-    """`ids` suffixed "-2", "-3"... on later rows that share an id (file order)."""
-    n = pl.int_range(pl.len()).over(ids)
-    suffixed = pl.concat_str(ids, pl.lit("-"), (n + 1).cast(pl.String))
-    return pl.when(n == 0).then(ids).otherwise(suffixed)
+def numbered(ids: pl.Series) -> pl.Series:
+    """`ids` suffixed "-2", "-3"... on later rows that share an id (file order).
+
+    Only the (usually few) repeated ids are ranked, not the whole column.
+    """
+    repeats = ids.is_duplicated().arg_true()
+    if repeats.is_empty():
+        return ids
+    name = ids.name
+    n = pl.int_range(pl.len()).over(name)
+    suffixed = pl.concat_str(pl.col(name), pl.lit("-"), (n + 1).cast(pl.String))
+    fixed = (
+        ids.gather(repeats)
+        .to_frame()
+        .select(pl.when(n == 0).then(pl.col(name)).otherwise(suffixed))
+    )
+    return ids.clone().scatter(repeats, fixed.to_series())
 
 
 def dedupe(
@@ -152,8 +163,8 @@ def to_bool(expr: pl.Expr) -> pl.Expr:
 
 
 def unparsed(raw: str, parsed: pl.Expr) -> pl.Expr:
-    """True where column `raw` holds a non-blank value that `parsed` could not read."""
-    return pl.col(raw).str.strip_chars().ne("").fill_null(False) & parsed.is_null()
+    """True where column `raw` holds a non-empty value that `parsed` could not read."""
+    return (pl.col(raw).str.len_bytes() > 0).fill_null(False) & parsed.is_null()
 
 
 def blank(column: str) -> pl.Expr:
@@ -164,27 +175,11 @@ def blank(column: str) -> pl.Expr:
 
 
 def md5_sql(*columns: str) -> str:
-    """DuckDB SQL for the same id as `stable_id`, for use inside a DuckDB read."""
+    """DuckDB SQL for a 16-hex-digit MD5 of `columns`: identical across runs, machines and
+    versions (polars' own hash is not stable across versions). Adapters put it in the
+    DuckDB read, where it is computed in parallel."""
     parts = ", ".join(f"coalesce(CAST({c} AS VARCHAR), chr(0))" for c in columns)
     return f"left(md5(concat_ws(chr(31), {parts})), 16)"
-
-
-def stable_id(frame: pl.DataFrame, columns: list[str], prefix: str = "") -> pl.Series:
-    """A 16-hex-digit MD5 of `columns`, identical across runs, machines and versions.
-
-    Polars' own hash is not stable across versions, so DuckDB's md5 does the hashing
-    (vectorised, over the frame in place).
-    """
-    view = frame.select([pl.col(c).alias(f"c{i}") for i, c in enumerate(columns)])
-    con = duckdb.connect()
-    try:
-        con.execute("SET preserve_insertion_order = true")
-        con.register("view", view.to_arrow())
-        sql = md5_sql(*(f"c{i}" for i in range(len(columns))))
-        ids = con.sql(f"SELECT {sql} AS id FROM view").pl()
-    finally:
-        con.close()
-    return ids.select(pl.concat_str(pl.lit(prefix), pl.col("id")).alias("id"))["id"]
 
 
 # --- common checks -------------------------------------------------------------------------

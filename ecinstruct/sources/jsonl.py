@@ -1,8 +1,10 @@
 """Read a JSON-lines file (plain or .gz) into a frame with DuckDB, streaming.
 
-DuckDB reads the file as one text column per line (so every line keeps its line number and
-a bad line cannot take its neighbours down), parses each line with `json_transform` into
-the requested fields, and hands back only the parsed columns. Lines that are not valid
+Two readers give the same result. The fast one is DuckDB's own NDJSON reader; it refuses
+the whole file on the first bad line, so it is only trusted when it succeeds and yields
+exactly one row per line. Otherwise (and for .gz files) the careful one reads the file as
+one text column per line, so that every line keeps its number and a bad line cannot take
+its neighbours down, and parses each line with `json_transform`. Lines that are not valid
 JSON, not an object, or not UTF-8 come back as rejections with their line number.
 
 Fields are requested as VARCHAR (or lists / structs of it) on purpose: a number sent as a
@@ -28,18 +30,81 @@ _READER_REASONS = {
     "INVALID ENCODING": "undecodable_bytes",
     "LINE SIZE OVER MAXIMUM": "line_too_long",
 }
+_REJECTED = {"row": pl.Int64, "reason": pl.String, "detail": pl.String, "raw": pl.String}
 
 
-def _sql_string(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+def read_jsonl(
+    path: Path, fields: dict[str, object], select: dict[str, str] | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+    """Parse `path` into `_row` (1-based line number) + `fields`.
+
+    `fields` maps each top-level key to a `json_transform` type (e.g. "VARCHAR",
+    ["VARCHAR"], {"text": "VARCHAR"}); `select` maps names to SQL expressions over the
+    fields, replacing a field or adding a column (computed in DuckDB's parallel scan, e.g.
+    a hash). Returns (rows, rejected, rows_read): rejected has `row`, `reason`, `detail`,
+    `raw`; rows_read counts non-blank lines.
+    """
+    columns = _columns(fields, select or {})
+    con = duckdb.connect()
+    try:
+        con.execute("SET preserve_insertion_order = true")
+        fast = None if path.name.endswith(".gz") else _read_fast(con, path, fields, columns)
+        if fast is not None:
+            return fast, pl.DataFrame(schema=_REJECTED), fast.height
+        frame = con.sql(_careful_query(path, fields, columns)).pl()
+        refused = con.sql(
+            "SELECT line, any_value(error_type) AS error_type, "
+            f"any_value(left(csv_line, {RAW_CHARS})) AS raw "
+            "FROM reject_errors GROUP BY line ORDER BY line"
+        ).pl()
+    except duckdb.Error as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise UserError(f"{path}: cannot read as JSON lines: {first}") from None
+    finally:
+        con.close()
+    return _sort_out(_renumber(frame, refused["line"].cast(pl.Int64)), refused)
 
 
-def _query(path: Path, fields: dict[str, object], select: dict[str, str]) -> str:
-    structure = _sql_string(json.dumps(fields))
+def _columns(fields: dict[str, object], select: dict[str, str]) -> str:
     names = [*fields, *(name for name in select if name not in fields)]
-    columns = ", ".join(
-        f"{select.get(name, f'j.{_ident(name)}')} AS {_ident(name)}" for name in names
+    return ", ".join(f"{select.get(name, _ident(name))} AS {_ident(name)}" for name in names)
+
+
+def _read_fast(
+    con: duckdb.DuckDBPyConnection, path: Path, fields: dict[str, object], columns: str
+) -> pl.DataFrame | None:
+    """DuckDB's NDJSON reader, or None when the file needs the careful reader."""
+    types = ", ".join(
+        f"{_sql_string(name)}: {_sql_string(_sql_type(t))}" for name, t in fields.items()
     )
+    query = f"""
+        SELECT ordinality AS _row, {columns}
+        FROM read_json({_sql_string(str(path))}, format='newline_delimited',
+            columns={{{types}}}, maximum_object_size={MAX_LINE_BYTES}) WITH ORDINALITY
+    """
+    try:
+        frame = con.sql(query).pl()
+    except duckdb.Error:
+        return None
+    # It skips blank lines (row numbers would drift) and reads a `null` line as a row of
+    # nulls; the careful reader handles both.
+    all_null = frame.select(pl.all_horizontal(pl.col(list(fields)).is_null()).any()).item()
+    if all_null or frame.height != _line_count(path):
+        return None
+    return frame.with_columns(pl.col("_row").cast(pl.Int64))
+
+
+def _line_count(path: Path) -> int:
+    count, last = 0, b"\n"
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 24):
+            count += chunk.count(b"\n")
+            last = chunk[-1:]
+    return count + (last != b"\n")
+
+
+def _careful_query(path: Path, fields: dict[str, object], columns: str) -> str:
+    structure = _sql_string(json.dumps(fields))
     # A 0x01 delimiter cannot occur in valid JSON text (control characters must be
     # escaped), so each physical line is one value; quoting and escaping are off.
     lines = (
@@ -59,45 +124,18 @@ def _query(path: Path, fields: dict[str, object], select: dict[str, str]) -> str
                 try(json_transform(replace(line, '\\''', ''''), {structure}))
             ) AS j
             FROM src
+        ), flat AS (
+            SELECT ord AS _row, j.*,
+                CASE WHEN j IS NULL OR NOT starts_with(line, '{{') THEN line END AS _odd,
+                CASE WHEN j IS NULL OR NOT starts_with(line, '{{') THEN j IS NOT NULL
+                END AS _parsed
+            FROM parsed
         )
-        SELECT ord AS _row, {columns},
-            CASE WHEN j IS NULL OR NOT starts_with(line, '{{') THEN line END AS _odd,
-            CASE WHEN j IS NULL OR NOT starts_with(line, '{{') THEN j IS NOT NULL END AS _parsed
-        FROM parsed
+        SELECT _row, {columns}, _odd, _parsed FROM flat
     """
 
 
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def read_jsonl(
-    path: Path, fields: dict[str, object], select: dict[str, str] | None = None
-) -> tuple[pl.DataFrame, pl.DataFrame, int]:
-    """Parse `path` into `_row` (1-based line number) + `fields`.
-
-    `fields` maps each top-level key to a `json_transform` type (e.g. "VARCHAR",
-    ["VARCHAR"], {"text": "VARCHAR"}); `select` maps names to SQL expressions over the
-    parsed struct `j`, replacing a field or adding a column (computed in DuckDB's parallel
-    scan, e.g. a hash). Returns (rows, rejected, rows_read), where
-    rejected has `row`, `reason`, `detail`, `raw` and rows_read counts non-empty lines.
-    """
-    con = duckdb.connect()
-    try:
-        con.execute("SET preserve_insertion_order = true")
-        frame = con.sql(_query(path, fields, select or {})).pl()
-        refused = con.sql(
-            "SELECT line, any_value(error_type) AS error_type, "
-            f"any_value(left(csv_line, {RAW_CHARS})) AS raw "
-            "FROM reject_errors GROUP BY line ORDER BY line"
-        ).pl()
-    except duckdb.Error as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise UserError(f"{path}: cannot read as JSON lines: {first}") from None
-    finally:
-        con.close()
-
-    frame = _renumber(frame, refused["line"].cast(pl.Int64))
+def _sort_out(frame: pl.DataFrame, refused: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, int]:
     odd = frame.filter(pl.col("_odd").is_not_null())
     if not odd.is_empty():
         frame = frame.with_columns(_problem=_problems(odd, frame))
@@ -127,6 +165,7 @@ def read_jsonl(
         ]
     ).sort("row")
     rows = frame.filter(pl.col("_problem").is_null()).drop("_odd", "_parsed", "_problem")
+    rows = rows.with_columns(pl.col("_row").cast(pl.Int64))
     return rows, rejected, frame.height + refused.height
 
 
@@ -163,3 +202,21 @@ def _renumber(frame: pl.DataFrame, refused_lines: pl.Series) -> pl.DataFrame:
     thresholds = refused_lines.sort() - pl.int_range(0, refused_lines.len(), eager=True)
     shift = thresholds.search_sorted(frame["_row"].cast(pl.Int64), side="right")
     return frame.with_columns(pl.col("_row").cast(pl.Int64) + shift.cast(pl.Int64))
+
+
+def _sql_type(structure: object) -> str:
+    """A `json_transform` structure as a DuckDB type: ["VARCHAR"] -> VARCHAR[]."""
+    if isinstance(structure, list):
+        return _sql_type(structure[0]) + "[]"
+    if isinstance(structure, dict):
+        members = ", ".join(f"{_ident(k)} {_sql_type(v)}" for k, v in structure.items())
+        return f"STRUCT({members})"
+    return str(structure)
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'

@@ -26,7 +26,7 @@ FIELDS = {
         "answer",
     )
 }
-KEY = {"_key": md5_sql("upper(trim(j.asin))", "j.question", "j.answer")}
+KEY = {"_key": md5_sql("upper(trim(asin))", "question", "answer")}
 CATEGORY = r"(?:^|/)qa_([^/]+?)\.json(?:l)?(?:\.gz)?$"
 
 

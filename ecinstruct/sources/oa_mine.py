@@ -23,9 +23,9 @@ FIELDS: dict[str, object] = {
 }
 SELECT = {
     # The attribute names are the map's keys, their values the inner map's keys.
-    "target_scores": "list_transform(map_entries(j.target_scores), lambda e: "
+    "target_scores": "list_transform(map_entries(target_scores), lambda e: "
     "{'attribute': e.key, 'values': map_keys(e.value)})",
-    "_key": md5_sql("trim(j.input)"),
+    "_key": md5_sql("trim(input)"),
 }
 ABSENT = "n/a"
 

@@ -17,6 +17,7 @@ from ecinstruct.tasks import common
 from ecinstruct.tasks.answerability_prediction import (
     cap,
     first_usable,
+    no_evidence_after_cleaning,
     qa_input,
     qa_questions,
     snippets,
@@ -73,25 +74,24 @@ def build(canonical: Canonical, ctx: TaskContext) -> pl.DataFrame:
         cap(qs.with_columns(drop_reason=first_usable(reason)), ctx, "answer_generation")
     )
     # Only the products that need them: reviews can be far more numerous than questions.
-    borrow = qs.filter(pl.col("evidence").list.len() == 0).select("product_id").unique()
+    borrow = qs.filter(pl.col("drop_reason").is_null() & (pl.col("evidence").list.len() == 0))
+    borrow = borrow.select("product_id").unique()
     reviews = _reviews(canonical["reviews"].join(borrow, on="product_id", how="semi"))
     qs = qs.join(review_evidence(reviews), on="product_id", how="left", maintain_order="left")
     return candidates(
         qs.with_columns(
             pl.when(pl.col("evidence").list.len() > 0)
             .then(pl.col("evidence"))
-            .otherwise(pl.col("_reviews").fill_null([]))
+            .when(pl.col("drop_reason").is_null())
+            .then(pl.col("_reviews").fill_null([]))
+            .otherwise(pl.lit([], dtype=pl.List(pl.String)))
             .alias("snippets")
         ).with_columns(
             input=qa_input("snippets"),
             output=answer,
             product_ids=pl.concat_list("product_id"),
             group=pl.col("product_id"),
-            # Cleaning can still empty snippets the cheap test let through.
-            drop_reason=pl.coalesce(
-                "drop_reason",
-                pl.when(pl.col("snippets").list.len() == 0).then(pl.lit("no_evidence")),
-            ),
+            drop_reason=no_evidence_after_cleaning("snippets"),
         )
     )
 

@@ -93,7 +93,22 @@ def qa_questions(canonical: Canonical) -> pl.DataFrame:
 
 
 def with_snippets(qs: pl.DataFrame) -> pl.DataFrame:
-    return qs.with_columns(snippets(pl.col("evidence"), MAX_SNIPPETS).alias("evidence"))
+    """Clean the snippets of usable questions; dropped ones (unbounded in number, e.g. every
+    unanswerable question) skip the cost and show their question alone."""
+    usable = pl.col("drop_reason").is_null()
+    cleaned = qs.filter(usable).with_columns(snippets(pl.col("evidence"), MAX_SNIPPETS))
+    dropped = qs.filter(~usable).with_columns(
+        pl.lit([], dtype=pl.List(pl.String)).alias("evidence")
+    )
+    return pl.concat([cleaned, dropped], how="vertical").sort("_row")
+
+
+def no_evidence_after_cleaning(snippets_col: str) -> pl.Expr:
+    """The cheap test before capping can miss a question whose snippets all clean to nothing."""
+    return pl.coalesce(
+        "drop_reason",
+        pl.when(pl.col(snippets_col).list.len() == 0).then(pl.lit("no_evidence")),
+    )
 
 
 def first_usable(reason: pl.Expr) -> pl.Expr:
@@ -137,6 +152,7 @@ def build(canonical: Canonical, ctx: TaskContext) -> pl.DataFrame:
             .otherwise(pl.lit("no")),
             product_ids=pl.concat_list("product_id"),
             group=pl.col("product_id"),
+            drop_reason=no_evidence_after_cleaning("evidence"),
         )
     )
 

@@ -46,6 +46,11 @@ def word_count(expr: pl.Expr) -> pl.Expr:
     return expr.str.count_matches(r"\S+").fill_null(0)
 
 
+def at_least_words(expr: pl.Expr, n: int) -> pl.Expr:
+    """Whether the text has `n` or more words; stops reading after the n-th (long reviews)."""
+    return expr.str.contains(rf"^\s*(?:\S+\s+){{{n - 1}}}\S").fill_null(False)
+
+
 def truncate_words(expr: pl.Expr, n: int) -> pl.Expr:
     """The first `n` words, whitespace normalised to single spaces; empty -> null."""
     head = expr.str.extract(rf"^\s*(\S+(?:\s+\S+){{0,{n - 1}}})", 1)  # one regex, no word lists
@@ -138,11 +143,18 @@ def subsample(
     usable = df.filter(pl.col("drop_reason").is_null())
     if usable.height <= n:
         return df
+    # One u64 sort key, mixed rows last; a per-side cut-off (a partial sort) keeps only about n
+    # rows per side before the full sort, which matters at millions of rows.
+    top_bit = pl.lit(1 << 63, dtype=pl.UInt64)
+    order = hash_key(*key, seed=seed, salt=salt) // 2 + mixed.fill_null(False).cast(pl.UInt64) * top_bit
+    usable = usable.with_columns(_ood=ood.fill_null(False), _order=order)
+    cut = usable.group_by("_ood").agg(_cut=pl.col("_order").bottom_k(n).max())
     kept = (
-        usable.with_columns(_ood=ood.fill_null(False), _mixed=mixed.fill_null(False))
-        .sort(["_ood", "_mixed", hash_key(*key, seed=seed, salt=salt), *key])
+        usable.join(cut, on="_ood")
+        .filter(pl.col("_order") <= pl.col("_cut"))
+        .sort(["_ood", "_order", *key])
         .filter(pl.int_range(pl.len()).over("_ood") < n)
-        .drop("_ood", "_mixed")
+        .drop("_ood", "_order", "_cut")
     )
     return pl.concat([kept, df.filter(pl.col("drop_reason").is_not_null())], how="vertical")
 

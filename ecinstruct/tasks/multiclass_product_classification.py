@@ -75,9 +75,12 @@ def esci_pairs(canonical: Canonical) -> pl.DataFrame:
         (pl.col("title").is_null(), "missing_title"),
     )
     pairs = pairs.with_columns(reason.alias("drop_reason"))
-    # A pair judged twice would be two identical inputs, possibly with two labels; the first
-    # usable judgment wins. Rows already dropped are keyed apart so they never shadow it.
-    first = pl.struct("query_id", "product_id", pl.col("drop_reason").is_null()).is_first_distinct()
+    # A pair judged twice (also under two query ids with the same text) would be two identical
+    # inputs, possibly with two labels; the first usable judgment wins. Rows already dropped
+    # are keyed apart so they never shadow it.
+    first = pl.struct(
+        pl.col("query").str.to_lowercase(), "product_id", pl.col("drop_reason").is_null()
+    ).is_first_distinct()
     return pairs.with_columns(
         pl.when(pl.col("drop_reason").is_null() & ~first)
         .then(pl.lit("duplicate_pair"))

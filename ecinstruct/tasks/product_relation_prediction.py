@@ -44,14 +44,20 @@ def build(canonical: Canonical, ctx: TaskContext) -> pl.DataFrame:
             how="left",
         )  # fmt: skip
         .with_columns(_lo=pl.min_horizontal(a, b), _hi=pl.max_horizontal(a, b))
-        .sort(order, nulls_last=True)
     )
-    # Relation kinds per unordered pair, counted over rows that pass the row checks.
     row_ok = a.is_not_null() & b.is_not_null() & (a != b) & pl.col("title").is_not_null()
-    row_ok = row_ok & pl.col("title_2").is_not_null()
     df = df.with_columns(
-        _kinds=pl.col("relation").filter(row_ok).n_unique().over("_lo", "_hi"),
-        _first=pl.struct("_lo", "_hi", "relation", row_ok.alias("_ok")).is_first_distinct(),
+        _ok=row_ok & pl.col("title_2").is_not_null(),
+        _k=pl.concat_str([a, b, pl.col("source").fill_null("")], separator="\x1f"),
+    )
+    # Of the rows listing one pair with one relation, the smallest (product_id, related_id,
+    # source) is kept: chosen by content, so millions of rows need no global sort.
+    same = ["_lo", "_hi", "relation", "_ok"]
+    df = df.with_columns(
+        # relation kinds per unordered pair, over rows that pass the row checks
+        _kinds=pl.col("relation").filter("_ok").n_unique().over("_lo", "_hi"),
+        _first=(pl.col("_k") == pl.col("_k").min().over(same)).fill_null(False)
+        & pl.struct(*same, "_k").is_first_distinct(),
     ).with_columns(
         drop_reason=common.first_reason(
             (a.is_null() | b.is_null(), "missing_product_id"),

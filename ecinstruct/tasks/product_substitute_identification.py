@@ -1,8 +1,8 @@
 """PSI: is the product a substitute for what the query asks for? (ESCI, US; yes iff label S).
 
-Labels keep their natural distribution (about one "yes" in five on ESCI US) rather than being
-rebalanced: the headline metric is F1 of "yes", which stays meaningful under the skew, and
-the test splits then reflect the real task. eCeLLM's PSI data is skewed the same way.
+Labels keep their natural distribution (roughly one ESCI judgment in five is a substitute)
+rather than being rebalanced: the headline metric is F1 of "yes", which stays meaningful under
+the skew, and the test splits then reflect the real task. eCeLLM's PSI data is skewed too.
 """
 
 from __future__ import annotations
@@ -47,5 +47,5 @@ TASK = Task(
     n_options=len(OPTIONS),
     has_ood=False,
     sizes=(10_000, 1_000, 1_000, 0),
-    extra={"label_balance": "natural (ESCI US: roughly 1 yes in 5)"},
+    extra={"label_balance": "natural (roughly 1 yes in 5 on ESCI)"},
 )

@@ -34,16 +34,15 @@ def _queries(pairs: pl.DataFrame) -> pl.DataFrame:
     return pairs.group_by("query_id", maintain_order=True).agg(
         pl.col("_row").first(),
         pl.col("source").first(),
-        pl.col("product_id").unique(maintain_order=True).alias("_all_products"),
         small.any().alias("_any_small"),
         ok.any().alias("_any_usable"),
         pl.col("label").filter(ok).n_unique().alias("_n_labels"),
         # The commonest reason among its small-version judgments (ties: alphabetical).
         pl.col("drop_reason")
         .filter(small & pl.col("drop_reason").is_not_null())
-        .value_counts(sort=True)
-        .struct.field("drop_reason")
-        .head(1)
+        .mode()
+        .sort()
+        .first()
         .alias("_pair_reason"),
     )
 
@@ -110,7 +109,7 @@ def build(canonical: Canonical, ctx: TaskContext) -> pl.DataFrame:
             pl.when(~pl.col("_any_small"))
             .then(pl.lit("not_small_version"))
             .when(~pl.col("_any_usable"))
-            .then(pl.col("_pair_reason").list.first())
+            .then(pl.col("_pair_reason"))
             .when(pl.col("_n_labels") < 2)
             .then(pl.lit("too_few_distinct_labels"))
             .when(pl.col("_held_out").is_null())
@@ -131,7 +130,9 @@ def build(canonical: Canonical, ctx: TaskContext) -> pl.DataFrame:
     out = queries.join(_samples(kept), on="query_id", how="left", maintain_order="left")
     return candidates(
         out.with_columns(
-            pl.coalesce("product_ids", "_all_products").alias("product_ids"),
+            # A dropped query shows no products: listing all it judged would make it look
+            # like a sample straddling the OOD hold-out.
+            pl.col("product_ids").fill_null([]),
             pl.col("query_id").alias("group"),
         )
     )

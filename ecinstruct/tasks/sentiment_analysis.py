@@ -30,17 +30,18 @@ def build(canonical: Canonical, ctx: TaskContext) -> pl.DataFrame:
             drop_reason=common.first_reason(
                 (pl.col("product_id").is_null(), "missing_product_id"),
                 (~pl.col("rating").is_in(list(RATING_TO_OPTION)), "invalid_rating"),
-                (common.word_count(pl.col("text")) < MIN_WORDS, "review_too_short"),
+                (~common.at_least_words(pl.col("text"), MIN_WORDS), "review_too_short"),
             ),
-            # Duplicate texts (one review copied onto product variants) would leak across
-            # splits: keep the first usable copy.
-            _norm=pl.col("text").str.to_lowercase().str.extract_all(r"\S+").list.join(" "),
         )
     )
-    later_copy = pl.int_range(pl.len()).over("_norm", pl.col("drop_reason").is_null()) > 0
+    # Duplicate texts (one review copied onto product variants) would leak across splits:
+    # the first usable copy (in review id order), compared case-insensitively, is kept.
+    first_copy = pl.struct(
+        pl.col("text").str.to_lowercase(), pl.col("drop_reason").is_null().alias("_ok")
+    ).is_first_distinct()
     df = df.with_columns(
         drop_reason=pl.coalesce(
-            "drop_reason", pl.when(later_copy).then(pl.lit("duplicate_review_text"))
+            "drop_reason", pl.when(~first_copy).then(pl.lit("duplicate_review_text"))
         )
     )
     df = common.subsample(

@@ -37,7 +37,9 @@ def test_binary_prf_on_yes_matches_sklearn():
     out = metrics.binary_prf(golds, preds)
     y_pred = ["<invalid>" if p is None else p for p in preds]
     p, r, f, _ = precision_recall_fscore_support(golds, y_pred, labels=["yes"], average=None)
-    assert (out["precision_yes"], out["recall_yes"], out["f1_yes"]) == pytest.approx((p[0], r[0], f[0]))
+    assert (out["precision_yes"], out["recall_yes"], out["f1_yes"]) == pytest.approx(
+        (p[0], r[0], f[0])
+    )
     assert out["recall_yes"] == pytest.approx(1 / 3)  # the invalid answer to a "yes" is a miss
     assert out["accuracy"] == pytest.approx(2 / 6)
 
@@ -117,7 +119,9 @@ def test_embedding_cosine_when_installed():
         ["This phone works with the charger.", "I planted tomatoes in the garden."],
     )
     assert cos[0] > 0.8 > 0.3 > cos[1]
-    assert metrics.embedding_cosines(["same text"], ["same text"])[0] == pytest.approx(1.0, abs=1e-5)
+    assert metrics.embedding_cosines(["same text"], ["same text"])[0] == pytest.approx(
+        1.0, abs=1e-5
+    )
     assert metrics.embedding_cosines(["x"], [None]) == [0.0]
 
 

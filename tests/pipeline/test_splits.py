@@ -89,3 +89,10 @@ def test_builder_drop_reasons_survive():
     )
     placed = splits.assign(cands, pl.DataFrame(schema={"product_id": pl.String}), (1000, 100, 100, 0), False, 0)
     assert placed.filter(pl.col("input") == "input 7")["drop_reason"].item() == "review_too_short"
+
+
+def test_ood_reasons_do_not_overwrite_a_builders_reason():
+    cands = _cands(100).with_columns(pl.lit("non_us_locale").alias("drop_reason"))
+    ood = splits.ood_products(_universe(101), {}, 0.5, seed=0)
+    placed = splits.assign(cands, ood, (1000, 100, 100, 0), False, seed=0)
+    assert set(placed["drop_reason"]) == {"non_us_locale"}

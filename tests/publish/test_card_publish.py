@@ -110,7 +110,8 @@ def test_body_tells_what_how_and_from_where(built):
     body = text.split("\n---\n", 1)[1]
     for source in manifest["sources"]:
         assert source["sha256"] in body and source["file"] in body
-        assert f"| {source['rows_read']} |" in body
+        row = next(line for line in body.splitlines() if source["sha256"] in line)
+        assert f"| {source['bytes']} | {source['rows_read']} | {source['rows_rejected']} |" in row
     assert manifest["command"] in body
     assert json.dumps(manifest["config"], indent=2, sort_keys=True) in body
     assert "@inproceedings{peng2024ecellm" in body

@@ -239,6 +239,14 @@ def test_server_down(kit, built, hub_client, monkeypatch):
     assert "HF_ENDPOINT" in msg
 
 
+def test_offline_mode(built, hub_client, monkeypatch):
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    _fails(built, "HF_HUB_OFFLINE is set")
+    assert hub_client.requests == []
+
+
 def test_wrong_endpoint_is_a_404(built, hub_client, monkeypatch):
     from huggingface_hub import constants
 
@@ -284,24 +292,23 @@ def test_bad_repo_id(built):
 
 def test_a_pipeline_build_publishes_and_loads_back(kit, hub_client, tmp_path):
     """The same round trip with a folder written by `build.run` from the built-in sample."""
-    try:
-        from ecinstruct.build import run
-        from ecinstruct.config import BuildConfig
-        from ecinstruct.sample import generate
-        from ecinstruct.sources import load_canonical  # noqa: F401
-        from ecinstruct.sources.config import load_sources_config  # noqa: F401
-    except ImportError as e:
-        pytest.skip(f"build pipeline not importable: {e}")
-    toml = generate(tmp_path / "sample", scale=0.2, seed=0, progress=False)
+    from ecinstruct.build import run
+    from ecinstruct.config import BuildConfig
+    from ecinstruct.sample import generate
+
+    toml = generate(tmp_path / "sample", scale=0.05, seed=0, progress=False)
     tasks = ("sentiment_analysis", "product_matching", "query_product_ranking")
     out = tmp_path / "built"
-    config = BuildConfig(sources=toml, out=out, per_task=40, tasks=tasks, progress=False)
-    manifest = run(config, argv=["build", "--per-task", "40"])
+    config = BuildConfig(sources=toml, out=out, per_task=20, tasks=tasks, progress=False)
+    try:
+        manifest = run(config, argv=["build", "--per-task", "20"])
+    except ImportError as e:  # the source loaders land separately from the builder
+        pytest.skip(f"build pipeline not importable yet: {e}")
+    present = [t for t in tasks if sum(manifest["tasks"][t]["counts"].values())]
     result = publish(out, REPO, tag="v1")
     assert result["changed"]
-    assert f"{len(tasks)} tasks" in result["commit_message"]
+    assert f"{len(present)} tasks" in result["commit_message"]
 
-    present = [t for t in tasks if sum(manifest["tasks"][t]["counts"].values())]
     loaded = load_back(kit, hub_client, tmp_path, [{"config": present[0]}, {"config": "all"}])
     assert loaded["warnings"] == []
     one, every = loaded["results"]

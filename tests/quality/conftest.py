@@ -167,5 +167,41 @@ def good_records(tasks) -> pl.DataFrame:
 def synth():
     """The helpers above, for test modules (conftest is not importable under importlib mode)."""
     return SimpleNamespace(
-        make_task=make_task, make_records=make_records, words=words, VOCAB=VOCAB
+        make_task=make_task,
+        make_records=make_records,
+        words=words,
+        write_folder=write_folder,
+        VOCAB=VOCAB,
     )
+
+
+def write_folder(out, records: pl.DataFrame, quality: dict | None = None) -> dict:
+    """A dataset folder in the published layout, with the build.json a build would write."""
+    from ecinstruct import audit, writer
+
+    out.mkdir(parents=True, exist_ok=True)
+    for (task, split), df in sorted(records.group_by("task", "split"), key=lambda kv: kv[0]):
+        writer.write_split(out, task, split, df.sort("id"), shard_rows=50_000)
+    counts = records.group_by("task", "split").len()
+    manifest = {
+        "ecinstruct_version": "0.1.0",
+        "command": "python -m ecinstruct build --per-task 4",
+        "tasks": {
+            t: {
+                "task": t,
+                "status": "built",
+                "counts": dict(counts.filter(pl.col("task") == t).select("split", "len").iter_rows()),
+                "dropped": {"over_quota": 40, "near_duplicate": 3, "too_few_words": 2},
+            }
+            for t in sorted(records["task"].unique())
+        },
+        "rejected": [{"source": "amazon_reviews_2018", "reason": "bad_json", "rows": 2}],
+        "audit": audit.audit(records),
+        "gate": {"passed": True, "checks": {"ood_leak": True}},
+        "files": writer.file_hashes(out, keep=lambda rel: rel.startswith("data/")),
+        "timings_s": {"total": 12.5},
+    }
+    if quality is not None:
+        manifest["quality"] = quality
+    (out / "build.json").write_text(json.dumps(manifest, indent=2, default=str))
+    return manifest

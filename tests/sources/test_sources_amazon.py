@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 
 import polars as pl
 
@@ -21,6 +22,8 @@ def test_amazon2018_reviews(load, fixtures, reasons):
     # Two different reviews by one user of one item on one day get distinct ids.
     assert reviews["review_id"][3] == reviews["review_id"][1] + "-2"
     assert reviews["review_id"].n_unique() == 4
+    key = "\x1f".join(["U1", "B000000001", "1529193600"]).encode()
+    assert reviews["review_id"][0] == hashlib.md5(key).hexdigest()[:16]
     assert reasons(tables["rejected"]) == {
         4: "empty_text",
         5: "unknown_label",

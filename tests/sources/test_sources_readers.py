@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import gzip
+
 import polars as pl
 import pytest
 
@@ -42,8 +44,10 @@ def test_jsonl_line_numbers_survive_refused_lines(tmp_path):
 
 def test_jsonl_long_line_is_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(jsonl, "MAX_LINE_BYTES", 64)
-    path = tmp_path / "x.jsonl"
-    path.write_text('{"a": "1"}\n{"a": "' + "x" * 200 + '"}\n{"a": "3"}\n')
+    # Gzipped, so that the line-by-line reader runs (DuckDB's NDJSON reader has a floor
+    # on its object size limit far above 64 bytes).
+    path = tmp_path / "x.jsonl.gz"
+    path.write_bytes(gzip.compress(b'{"a": "1"}\n{"a": "' + b"x" * 200 + b'"}\n{"a": "3"}\n'))
     rows, rejected, _ = read_jsonl(path, FIELDS)
     assert rows["_row"].to_list() == [1, 3]
     assert rejected["reason"].to_list() == ["line_too_long"]
@@ -76,3 +80,28 @@ def test_csv_double_quotes_fall_back_to_line_split(tmp_path):
     rows, rejected, read = read_csv(path, ["id", "title"])
     assert rows.select("_row", "id", "title").rows() == [(2, "1", 'a 12" screen'), (3, "2", "b")]
     assert rejected.is_empty() and read == 2
+
+
+CLEAN = [
+    '{"a": 4.0, "b": ["x", 2, true], "c": {"k": [1]}}',
+    '{"a": "caf\\u00e9 \\"q\\" \\n two", "b": []}',
+    '  {"a": 1529193600, "b": null}',
+    '{"a": true, "c": {"k": []}}',
+    '{"a": -1.5e-7, "b": ["\u00e9"], "extra": 1}',
+]
+NESTED = {"a": "VARCHAR", "b": ["VARCHAR"], "c": {"k": ["VARCHAR"]}}
+
+
+def test_fast_and_careful_readers_agree(tmp_path, monkeypatch):
+    text = "\n".join(CLEAN) + "\n"
+    (tmp_path / "x.jsonl").write_text(text, encoding="utf-8")
+    (tmp_path / "x.jsonl.gz").write_bytes(gzip.compress(text.encode()))  # careful reader
+    select = {"key": "upper(a)"}
+    careful = read_jsonl(tmp_path / "x.jsonl.gz", NESTED, select)
+    monkeypatch.setattr(jsonl, "_careful_query", None)  # the plain file must not need it
+    fast = read_jsonl(tmp_path / "x.jsonl", NESTED, select)
+    assert fast[0].equals(careful[0])
+    assert fast[0]["_row"].to_list() == [1, 2, 3, 4, 5]
+    assert fast[0]["a"].to_list() == ["4.0", 'café "q" \n two', "1529193600", "true", "-1.5e-07"]
+    assert fast[0]["key"][3] == "TRUE"
+    assert fast[1].is_empty() and careful[1].is_empty() and fast[2] == careful[2] == 5

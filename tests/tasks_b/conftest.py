@@ -141,6 +141,7 @@ QUESTIONS = [
         True,
         None,
     ),
+    ("a12", "B009", "Is it heavy?", [" ", "\n\t"], ["No."], True, None),  # blank snippets only
 ]
 
 # (review_id, product_id, text, helpful_votes)

@@ -194,3 +194,25 @@ def test_cap_keeps_drops_and_a_subset(task, esci, ctx):
 
 def _as_set(df: pl.DataFrame) -> set[str]:
     return {json.dumps(row) for row in df.iter_rows(named=True)}
+
+
+def test_same_query_text_under_two_ids_is_one_sample(ctx):
+    judgments = pl.DataFrame(
+        {
+            "query_id": ["a", "a", "b", "b"],
+            "query": ["Desk Lamp", "Desk Lamp", "desk lamp", "desk lamp"],
+            "product_id": ["P1", "P2", "P1", "P2"],
+            "label": ["E", "I", "E", "I"],
+            "small_version": [True] * 4,
+            "locale": ["us"] * 4,
+            "source": ["esci"] * 4,
+        }
+    )
+    products = pl.DataFrame({"product_id": ["P1", "P2"], "title": ["Lamp", "Rug"]})
+    canonical = Canonical()
+    canonical.add("esci", {"judgments": judgments, "products": products})
+    pairs = mpc.TASK.build(canonical, ctx)
+    assert pairs["drop_reason"].to_list() == [None, None, "duplicate_pair", "duplicate_pair"]
+    ranked = qpr.TASK.build(canonical, ctx)
+    assert ranked["drop_reason"].to_list() == [None, "duplicate_pair"]
+    assert ranked["product_ids"].to_list()[1] == []  # a dropped query shows no products

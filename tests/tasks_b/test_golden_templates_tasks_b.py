@@ -15,6 +15,7 @@ import pytest
 from jinja2 import StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
+from ecinstruct import render
 from ecinstruct.tasks import (
     answer_generation,
     answerability_prediction,
@@ -72,6 +73,8 @@ def test_all_templates_render(task, fixture, request, ctx):
         assert text.strip(), f"{task.name} instruction_{i} renders empty"
         assert "{" not in text and "}" not in text  # no unrendered or leaked template syntax
         texts.append(text.strip())
+        # The pipeline's renderer gives the same wording, on one line.
+        assert render.render(task.name, i, row["input"], row["options"]) == " ".join(text.split())
         # The wording must state the exact answer format the scorer parses.
         if task.output_format == "ranking":
             assert "letters" in text and "comma" in text

@@ -42,7 +42,7 @@ def test_ap_counts_outputs_and_reasons(qa, ctx):
     assert df.schema == pl.Schema(CANDIDATE_SCHEMA)
     assert df.height == qa["questions"].height
     assert Counter(df["drop_reason"].drop_nulls()) == {
-        "no_evidence": 1,
+        "no_evidence": 2,
         "unknown_answerability": 2,
         "missing_question": 1,
         "duplicate_question": 1,
@@ -86,7 +86,7 @@ def test_ag_counts_outputs_and_reasons(qa, ctx):
         "duplicate_question": 1,
         "answer_too_long": 1,
         "no_answer": 1,
-        "no_evidence": 1,
+        "no_evidence": 2,
     }
     usable = _usable(df)
     assert usable.height == 5

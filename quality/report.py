@@ -1,0 +1,165 @@
+"""`ecinstruct report DIR`: quality_report.html (self-contained) and quality_report.md.
+
+Reads only the folder: the records under data/ and build.json. The build records what its
+quality stage found under ``build.json["quality"]``:
+``{"candidates": {task: check_candidates stats}, "decontamination": {task: decontaminate
+stats}, "suites": run_suites result}``; a section whose numbers were not recorded says so.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jinja2
+import polars as pl
+
+from quality import plots, stats
+from quality.validate import load_manifest, load_records
+
+TEMPLATES = Path(__file__).parent / "templates"
+HTML = "quality_report.html"
+MD = "quality_report.md"
+
+
+def _table(df: pl.DataFrame) -> dict:
+    def cell(v):
+        return f"{v:g}" if isinstance(v, float) else ("" if v is None else str(v))
+
+    return {"columns": df.columns, "rows": [[cell(v) for v in row] for row in df.rows()]}
+
+
+def _md_table(table: dict) -> str:
+    if not table["rows"]:
+        return "_none_\n"
+    head = "| " + " | ".join(table["columns"]) + " |"
+    rule = "|" + "|".join("---" for _ in table["columns"]) + "|"
+    body = ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in table["rows"]]
+    return "\n".join([head, rule, *body]) + "\n"
+
+
+def build_context(folder: Path) -> dict:
+    """Everything the two reports show: tables (columns + text rows) and figures (base64)."""
+    manifest = load_manifest(folder)
+    records = load_records(folder)
+    quality = manifest.get("quality") or {}
+    counts = stats.split_counts(records) if records.height else pl.DataFrame()
+    balance = stats.class_balance(records)
+    lens = stats.lengths(records)
+    drops = stats.drop_reasons(manifest)
+    pii = stats.pii_counts(manifest)
+    suites = quality.get("suites") or {}
+    failed = [r for r in suites.get("results", []) if not r["success"]]
+    gate = manifest.get("gate", {})
+    leak = manifest.get("audit", {}).get("ood_leak", {})
+    quality_drops = drops.filter(pl.col("reason") != "over_quota")
+    figures = {}
+    if counts.height:
+        figures["samples"] = plots.samples_per_split(counts)
+    if balance.height:
+        figures["balance"] = plots.label_distributions(balance)
+    if lens.height:
+        figures["lengths"] = plots.length_histograms(lens)
+    if quality_drops.height:
+        figures["drops"] = plots.drop_reasons(quality_drops)
+    balance_wide = (
+        balance.with_columns(
+            (pl.col("n").cast(pl.String) + " (" + (pl.col("share") * 100).round(1).cast(pl.String) + "%)")
+            .alias("cell")
+        )
+        .pivot(on="split", index=["task", "label"], values="cell")
+        .fill_null("0")
+        .sort("task", "label")
+        if balance.height
+        else pl.DataFrame()
+    )
+    return {
+        "title": f"ECInstruct quality report — {Path(folder).resolve().name}",
+        "summary": {
+            "records": records.height,
+            "tasks": records["task"].n_unique() if records.height else 0,
+            "version": manifest.get("ecinstruct_version", "?"),
+            "command": manifest.get("command", ""),
+            "gate": "passed" if gate.get("passed") else "FAILED — not publishable",
+            "gate_ok": bool(gate.get("passed")),
+            "ood_leak": "none" if leak.get("passed", True) else f"{leak.get('leaked_products')} products",
+            "seconds": manifest.get("timings_s", {}).get("total"),
+        },
+        "counts": _table(counts),
+        "balance": _table(balance_wide),
+        "lengths": _table(stats.length_summary(lens)) if lens.height else _table(pl.DataFrame()),
+        "drops": _table(drops.pivot(on="task", index="reason", values="rows").fill_null(0))
+        if drops.height
+        else _table(pl.DataFrame()),
+        "pii": _table(pii.pivot(on="kind", index="task", values="replaced").fill_null(0))
+        if pii.height
+        else None,
+        "suites_recorded": bool(suites),
+        "checks_total": len(suites.get("results", [])),
+        "failed": [
+            r | {"examples_text": json.dumps(r["examples"][:3], ensure_ascii=False)[:400]}
+            for r in failed
+        ],
+        "rejected": _table(pl.DataFrame(manifest["rejected"]))
+        if manifest.get("rejected")
+        else _table(pl.DataFrame()),
+        "figures": figures,
+    }
+
+
+def render_html(ctx: dict) -> str:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    return env.get_template("report.html.jinja").render(**ctx)
+
+
+def render_md(ctx: dict) -> str:
+    s = ctx["summary"]
+    parts = [
+        f"# {ctx['title']}\n",
+        f"- records: {s['records']} in {s['tasks']} tasks\n- quality gate: **{s['gate']}**\n"
+        f"- OOD product leak: {s['ood_leak']}\n- built by ecinstruct {s['version']}: "
+        f"`{s['command']}`\n",
+        "## Samples per task and split\n",
+        _md_table(ctx["counts"]),
+        "## Class balance (count and share per split)\n",
+        _md_table(ctx["balance"]),
+        "## Lengths (words)\n",
+        _md_table(ctx["lengths"]),
+        "## Dropped candidates by reason\n",
+        _md_table(ctx["drops"]),
+        "## PII replaced\n",
+        _md_table(ctx["pii"]) if ctx["pii"] else "_not recorded by this build_\n",
+        "## Failed checks\n",
+    ]
+    if not ctx["suites_recorded"]:
+        parts.append("_suite results not recorded by this build; run `ecinstruct validate`_\n")
+    elif not ctx["failed"]:
+        parts.append(f"All {ctx['checks_total']} expectations passed.\n")
+    else:
+        parts.append(
+            _md_table(
+                {
+                    "columns": ["suite", "expectation", "severity", "unexpected", "examples"],
+                    "rows": [
+                        [r["suite"], r["expectation"], r["severity"],
+                         str(r["unexpected_count"]), r["examples_text"]]
+                        for r in ctx["failed"]
+                    ],
+                }
+            )
+        )  # fmt: skip
+    parts += ["## Raw rows rejected\n", _md_table(ctx["rejected"])]
+    return "\n".join(parts)
+
+
+def write_report(folder: Path) -> list[Path]:
+    folder = Path(folder)
+    ctx = build_context(folder)
+    html, md = folder / HTML, folder / MD
+    html.write_text(render_html(ctx), encoding="utf-8")
+    md.write_text(render_md(ctx), encoding="utf-8")
+    return [html, md]

@@ -1,0 +1,117 @@
+"""Generation with a tiny random Llama and a tokenizer trained on the spot (fast, offline)."""
+
+import json
+
+import datasets
+import polars as pl
+import pytest
+
+from benchmark import __main__ as cli
+from benchmark.generation import generate
+from benchmark.tasks import REGISTRY
+from training.prompt import build_prompt
+
+CONTEXT = 160  # small on purpose: the longest prompts must be cut to fit
+
+
+@pytest.fixture(scope="module")
+def tiny_model(dataset_dir, tmp_path_factory):
+    import torch
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    texts = []
+    for task in ("sentiment_analysis", "answer_generation"):
+        for r in datasets.load_dataset(str(dataset_dir), task)["train"].to_list():
+            texts += [build_prompt(r), r["output"]]
+    tok = Tokenizer(models.BPE(unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=300,
+        special_tokens=["<pad>", "<eos>", "<unk>"],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+    )
+    tok.train_from_iterator(texts, trainer)
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=tok, eos_token="<eos>", pad_token="<pad>", unk_token="<unk>"
+    )
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=CONTEXT,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=None,
+    )
+    torch.manual_seed(0)
+    model = LlamaForCausalLM(config).eval()
+    folder = tmp_path_factory.mktemp("tiny") / "model"
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder, model, tokenizer
+
+
+def test_batched_left_padded_greedy_equals_one_by_one(tiny_model, dataset_dir):
+    _, model, tokenizer = tiny_model
+    records = datasets.load_dataset(str(dataset_dir), "answer_generation")["test_ind"].to_list()[:5]
+    prompts = [build_prompt(r) for r in records]
+    prompts[0] = prompts[0][:150]  # lengths must differ so left padding is exercised
+    batched, _ = generate(model, tokenizer, prompts, 6, batch_size=5)
+    single = [generate(model, tokenizer, [p], 6, batch_size=1)[0][0] for p in prompts]
+    assert batched == single
+    assert all(isinstance(t, str) for t in batched)
+    lengths = [len(tokenizer(p)["input_ids"]) for p in prompts]
+    assert len(set(lengths)) > 1
+
+
+def test_model_backend_through_the_runner(tiny_model, dataset_dir, tmp_path):
+    folder, _, tokenizer = tiny_model
+    out = tmp_path / "tiny"
+    code = cli.main(
+        [
+            "run",
+            "--dataset",
+            str(dataset_dir),
+            "--out",
+            str(out),
+            "--model",
+            str(folder),
+            "--tasks",
+            "SA,AG",
+            "--splits",
+            "test_ind",
+            "--limit",
+            "4",
+            "--batch-size",
+            "3",
+            "--no-embed",
+            "--no-progress",
+        ]
+    )
+    assert code == 0
+    scores = json.loads((out / "scores.json").read_text())
+    table = pl.read_parquet(out / "predictions.parquet")
+    assert table.height == 8
+    for task in ("sentiment_analysis", "answer_generation"):
+        result = scores[task]["test_ind"]
+        rows = table.filter(pl.col("task") == task)
+        assert result["n"] == 4
+        assert result["invalid"] == (~rows["valid"]).sum()
+        # prompts longer than the context minus the answer budget are cut, and counted
+        records = datasets.load_dataset(str(dataset_dir), task)["test_ind"].to_list()[:4]
+        budget = CONTEXT - REGISTRY[task].max_new_tokens
+        too_long = sum(len(tokenizer(build_prompt(r))["input_ids"]) > budget for r in records)
+        assert result["truncated"] == too_long
+    assert scores["answer_generation"]["test_ind"]["truncated"] > 0
+    config = json.loads((out / "config.json").read_text())
+    assert config["backend"] == {
+        "kind": "model",
+        "model": str(folder),
+        "adapter": None,
+        "prompt": "alpaca",
+    }

@@ -1,0 +1,104 @@
+import json
+
+import polars as pl
+import pytest
+
+from benchmark import leaderboard
+from ecinstruct.errors import UserError
+
+
+def _result(folder, backend, scores):
+    folder.mkdir(parents=True)
+    (folder / "config.json").write_text(
+        json.dumps({"dataset": "ds", "backend": backend, "limit": None})
+    )
+    body = {
+        task: {
+            split: {"n": 10, "invalid": invalid, "headline": metric, "metrics": {metric: value}}
+            for split, (value, invalid) in splits.items()
+        }
+        for task, (metric, splits) in scores.items()
+    }
+    (folder / "scores.json").write_text(json.dumps(body))
+
+
+@pytest.fixture()
+def results(tmp_path):
+    root = tmp_path / "results"
+    _result(
+        root / "random",
+        {"kind": "baseline", "baseline": "random", "seed": 0},
+        {
+            "sentiment_analysis": ("macro_f1", {"test_ind": (0.25, 0), "test_ood": (0.2, 0)}),
+            "product_matching": ("f1_yes", {"test_ind": (0.5, 0)}),
+        },
+    )
+    _result(
+        root / "tuned",
+        {"kind": "model", "model": "m", "adapter": "a", "prompt": "alpaca"},
+        {
+            "sentiment_analysis": ("macro_f1", {"test_ind": (0.5, 2), "test_ood": (0.3, 4)}),
+            "product_matching": ("f1_yes", {"test_ind": (0.75, 1)}),
+            "answer_generation": ("rouge_l", {"test_ind_unseen_instruction": (0.4, 0)}),
+        },
+    )
+    return root
+
+
+def test_leaderboard_writes_four_outputs(results, tmp_path):
+    out = tmp_path / "board"
+    assert leaderboard.main([str(results), "--out", str(out)]) == 0
+    for ext in ("md", "csv", "html", "png"):
+        assert (out / f"leaderboard.{ext}").stat().st_size > 0
+    assert (out / "leaderboard.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    html = (out / "leaderboard.html").read_text()
+    for section in (
+        "test_ind",
+        "test_ood",
+        "test_ind_unseen_instruction",
+        "chart",
+        "systems",
+        "notes",
+    ):
+        assert f'id="{section}"' in html
+    assert "data:image/png;base64," in html and "<script" not in html
+    assert "eCeLLM-M (paper)" in html and "not comparable" in html
+    md = (out / "leaderboard.md").read_text()
+    assert "## OOD (test_ood)" in md and "avg rel. impr. vs random" in md
+    csv = pl.read_csv(out / "leaderboard.csv")
+    assert set(csv["kind"]) == {"measured", "paper"}
+    assert csv.filter(pl.col("kind") == "paper")["view"].unique().to_list() == ["IND"]
+
+
+def test_relative_improvement_and_invalid_counts(results):
+    board = leaderboard.build(results)  # default reference: the random baseline
+    assert board["reference"] == "random"
+    ind = board["views"]["IND"]["scores"]
+    tuned = ind.filter(pl.col("system") == "tuned").row(0, named=True)
+    # SA 0.5 vs 0.25 -> +100 %, PM 0.75 vs 0.5 -> +50 %: mean +75 %
+    assert tuned["rel_impr"] == pytest.approx(0.75)
+    assert tuned["SA"] == 0.5 and tuned["invalid"] == "3/20"
+    paper = ind.filter(pl.col("system").str.ends_with("(paper)"))
+    assert paper.height == 4 and paper["rel_impr"].is_null().all()
+    invalid = board["views"]["OOD"]["invalid"]
+    assert invalid.filter(pl.col("system") == "tuned")["SA"].item() == "4/10"
+    # paper rows appear in the IND view only
+    assert "GPT-4 Turbo (paper)" not in board["views"]["OOD"]["scores"]["system"].to_list()
+    assert (
+        "IND, unseen instruction" in board["views"]
+        and "OOD, unseen instruction" not in board["views"]
+    )
+
+
+def test_reference_choice_and_errors(results, tmp_path):
+    board = leaderboard.build(results, reference="tuned")
+    random_row = (
+        board["views"]["IND"]["scores"].filter(pl.col("system") == "random").row(0, named=True)
+    )
+    assert random_row["rel_impr"] == pytest.approx(((0.25 - 0.5) / 0.5 + (0.5 - 0.75) / 0.75) / 2)
+    with pytest.raises(UserError, match="not a row"):
+        leaderboard.build(results, reference="nobody")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(UserError, match="no results"):
+        leaderboard.build(empty)

@@ -1,0 +1,138 @@
+import json
+
+import polars as pl
+import pytest
+
+from ecinstruct.canonical import conform
+from quality.suites import run_suites
+
+
+def _failed(result: dict) -> set[tuple[str, str]]:
+    return {(r["suite"], r["expectation"]) for r in result["results"] if not r["success"]}
+
+
+def _edit(df: pl.DataFrame, row_id: str, **values) -> pl.DataFrame:
+    """Set columns of the record(s) with this id."""
+    hit = pl.col("id") == row_id
+    return df.with_columns(
+        [
+            pl.when(hit).then(pl.lit(v, dtype=df.schema[c])).otherwise(pl.col(c)).alias(c)
+            for c, v in values.items()
+        ]
+    )
+
+
+def _row(df: pl.DataFrame, task: str, split: str = "train", i: int = 0) -> dict:
+    return df.filter((pl.col("task") == task) & (pl.col("split") == split)).row(i, named=True)
+
+
+@pytest.fixture(scope="module")
+def good_result(good_records, tasks):
+    return run_suites({}, good_records, tasks=tasks)
+
+
+def test_good_records_pass_every_suite(good_result, tasks):
+    assert good_result["passed"]
+    assert _failed(good_result) == set()
+    suites = {r["suite"] for r in good_result["results"]}
+    assert {"records", "audit"} | {f"task:{t}" for t in tasks} <= suites
+
+
+def test_each_broken_promise_fails_its_expectation(good_records, tasks):
+    df = good_records
+    sa = _row(df, "sentiment_analysis")
+    df = _edit(df, sa["id"], output="extremely positive")
+    prp0, prp1 = _row(df, "product_relation_prediction"), _row(df, "product_relation_prediction", i=1)
+    df = _edit(df, prp1["id"], id=prp0["id"])
+    df = _edit(df, _row(df, "product_matching")["id"], setting="IND_Unknown_Instruction")
+    ood_product = _row(df, "sentiment_analysis", "test_ood")["product_ids"][0]
+    ag = _row(df, "answer_generation")
+    df = _edit(df, ag["id"], product_ids=[*ag["product_ids"], ood_product])
+    qpr0, qpr1 = _row(df, "query_product_ranking"), _row(df, "query_product_ranking", i=1)
+    df = _edit(df, qpr0["id"], output="A,A,C")
+    df = _edit(df, qpr1["id"], output=",".join(reversed(qpr1["output"].split(","))))
+    sr = _row(df, "sequential_recommendation")
+    df = _edit(df, sr["id"], options=[o for o in sr["options"] if o != sr["output"]][:18] + [sr["output"]])
+    ave = _row(df, "attribute_value_extraction")
+    triples = json.loads(ave["output"])
+    triples[0]["value"] = "Nowhere"
+    df = _edit(df, ave["id"], output=json.dumps(triples))
+    df = _edit(df, _row(df, "product_substitute_identification")["id"], input='{"query": broken')
+    mpc_train, mpc_test = _row(df, "multiclass_product_classification"), _row(
+        df, "multiclass_product_classification", "test_ind"
+    )
+    copies = df.filter(pl.col("input") == mpc_test["input"])["id"].to_list()
+    for row_id in copies:  # test_ind and its unseen-instruction copy
+        df = _edit(df, row_id, input=mpc_train["input"])
+    unseen = _row(df, "answerability_prediction", "test_ind_unseen_instruction")
+    df = df.filter(pl.col("id") != unseen["id"])
+
+    result = run_suites({}, df, tasks=tasks)
+    assert not result["passed"]
+    assert _failed(result) == {
+        ("task:sentiment_analysis", "expect_column_values_to_be_in_set(output)"),
+        ("task:sentiment_analysis", "expect_column_values_to_be_between(n_correct)"),
+        ("records", "expect_column_values_to_be_unique(id)"),
+        ("records", "expect_column_values_to_be_in_set(setting)"),
+        ("records", "expect_column_values_to_be_in_set(setting_matches_split)"),
+        ("audit", "ood_products_disjoint_from_training@1"),
+        ("task:query_product_ranking", "expect_column_values_to_be_in_set(qpr_ranking_is_permutation)"),
+        ("task:query_product_ranking", "expect_column_values_to_be_in_set(qpr_ranking_matches_gold)"),
+        ("task:sequential_recommendation", "expect_column_values_to_be_between(n_options)"),
+        ("task:sequential_recommendation", "expect_column_values_to_be_between(n_distinct_options)"),
+        ("task:attribute_value_extraction", "expect_column_values_to_be_in_set(ave_values_in_source)"),
+        ("task:product_substitute_identification", "expect_column_values_to_be_in_set(input_json_ok)"),
+        ("task:multiclass_product_classification", "no_near_duplicate_of_train@1"),
+        ("audit", "no_input_in_two_splits@1"),
+        ("task:answerability_prediction", "test_ind_unseen_instruction_copies_test_ind@1"),
+    }  # fmt: skip
+    by_name = {(r["suite"], r["expectation"]): r for r in result["results"]}
+    dup = by_name[("records", "expect_column_values_to_be_unique(id)")]
+    assert dup["unexpected_count"] == 2 and dup["examples"][0]["id"] == prp0["id"]
+    label = by_name[("task:sentiment_analysis", "expect_column_values_to_be_in_set(output)")]
+    assert label["unexpected_count"] == 1
+    assert label["examples"] == [{"id": sa["id"], "output": "extremely positive"}]
+    leak = by_name[("audit", "ood_products_disjoint_from_training@1")]
+    assert leak["examples"][0]["product_id"] == ood_product
+    assert all(r["severity"] == "critical" for r in by_name.values() if not r["success"])
+
+
+def test_table_suites(tasks):
+    products = conform(
+        pl.DataFrame({"product_id": ["A", "B", "B"], "source": ["s"] * 3, "price": [1.0, 2.0, 2.0]}),
+        "products",
+    )
+    reviews = conform(
+        pl.DataFrame(
+            {"review_id": ["r1", "r2"], "source": ["s", "s"], "product_id": ["A", "B"], "rating": [5, 1]}
+        ),
+        "reviews",
+    )
+    ok = run_suites({"products": products, "reviews": reviews}, pl.DataFrame(), tasks=tasks)
+    assert ok["passed"]  # the duplicate product row is a warning only
+    assert _failed(ok) == {("table:products", "expect_compound_columns_to_be_unique(product_id, source)")}
+    bad_products = products.with_columns(pl.Series("product_id", [None, "B", "C"], dtype=pl.String))
+    bad_reviews = reviews.with_columns(pl.Series("rating", [7, 1], dtype=pl.Int8))
+    bad = run_suites({"products": bad_products, "reviews": bad_reviews}, pl.DataFrame(), tasks=tasks)
+    assert not bad["passed"]
+    assert _failed(bad) == {
+        ("table:products", "expect_column_values_to_not_be_null(product_id)"),
+        ("table:reviews", "expect_column_values_to_be_between(rating)"),
+    }
+
+
+def test_registry_matches_the_output_contract(tasks):
+    try:
+        from ecinstruct.tasks import REGISTRY
+    except ImportError as e:  # a task module not written yet
+        pytest.skip(f"registry not importable: {e}")
+    assert set(REGISTRY) == set(tasks)
+    for name, task in REGISTRY.items():
+        want = tasks[name]
+        assert task.output_format == want.output_format, name
+        assert task.has_ood == want.has_ood, name
+        if want.options:
+            assert tuple(task.options) == want.options, name
+        assert (task.n_options or len(task.options or ())) == (
+            want.n_options or len(want.options or ())
+        ), name
