@@ -216,7 +216,8 @@ def run(config: BuildConfig, argv: list[str] | None = None) -> dict:
             if res.status == "skipped":
                 continue
             task_recs = records.filter(pl.col("task") == task.name)
-            for split in res.counts:
+            # An empty split gets no file: datasets cannot load a split with no data.
+            for split in (s for s, n in res.counts.items() if n):
                 writer.write_split(
                     tmp,
                     task.name,

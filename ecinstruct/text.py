@@ -131,6 +131,20 @@ def clean_series(values: pl.Series, entities: Mapping[str, str] | None = None) -
     return values.clone().scatter(todo, fixed.to_series())
 
 
+def clean_list_series(values: pl.Series, entities: Mapping[str, str] | None = None) -> pl.Series:
+    """`clean_list` through `clean_series`: only the elements that need it are cleaned."""
+    frame = values.to_frame("v").with_row_index("_i")
+    flat = frame.explode("v").drop_nulls("v")
+    flat = flat.with_columns(v=clean_series(flat.get_column("v"), entities)).drop_nulls("v")
+    rebuilt = flat.group_by("_i", maintain_order=True).agg(pl.col("v"))
+    joined = frame.select("_i", null=pl.col("v").is_null()).join(
+        rebuilt, on="_i", how="left", maintain_order="left"
+    )
+    empty = pl.lit([], dtype=values.dtype)
+    out = joined.select(pl.when(pl.col("null")).then(None).otherwise(pl.col("v").fill_null(empty)))
+    return out.to_series().alias(values.name)
+
+
 def clean_columns(
     frame: pl.DataFrame, text: Iterable[str] = (), lists: Iterable[str] = ()
 ) -> pl.DataFrame:
@@ -139,5 +153,5 @@ def clean_columns(
     entities = entity_table(frame, text + lists)
     return frame.with_columns(
         [clean_series(frame.get_column(c), entities) for c in text]
-        + [clean_list(pl.col(c), entities) for c in lists]
+        + [clean_list_series(frame.get_column(c), entities) for c in lists]
     )

@@ -155,9 +155,7 @@ def near_duplicates(texts: pl.Series, threshold: float = THRESHOLD) -> tuple[np.
     first = row[np.maximum.accumulate(np.where(same, 0, np.arange(len(row))))]
     prev = np.r_[row[:1], row[:-1]]
     pairs = (
-        pl.DataFrame(
-            {"row": np.r_[row[same], row[same]], "other": np.r_[first[same], prev[same]]}
-        )
+        pl.DataFrame({"row": np.r_[row[same], row[same]], "other": np.r_[first[same], prev[same]]})
         .filter(pl.col("other") != pl.col("row"))
         .unique()
         .sort("row", "other")

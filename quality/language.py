@@ -45,9 +45,7 @@ FUNCTION_WORDS: dict[str, frozenset[str]] = {
         "der das und ist nicht ich sehr für ein eine auch auf sie wir dem aber nach noch wie "
         "zu es sich bei nur".split()
     ),
-    "it": frozenset(
-        "il di che è una sono molto della questo anche alla gli nel più".split()
-    ),
+    "it": frozenset("il di che è una sono molto della questo anche alla gli nel più".split()),
     "pt": frozenset("da uma não muito que é mas foi produto mais pelo pela ao seu sua".split()),
     "nl": frozenset("de het een en niet ik zijn voor maar ook dit dat wel zeer naar werkt".split()),
 }

@@ -24,10 +24,11 @@ COLOURS = {
 plt.rcParams.update({"font.size": 9, "axes.spines.top": False, "axes.spines.right": False})
 
 
-def _png(fig) -> str:
+def _png(fig, tight: bool = False) -> str:
     buf = io.BytesIO()
-    # Layout is fixed per figure (no tight bbox): measuring every label is most of the cost.
-    fig.savefig(buf, format="png", dpi=100, metadata={"Software": None})
+    # Grids get a fixed layout: measuring every label for a tight box is most of their cost.
+    box = "tight" if tight else None
+    fig.savefig(buf, format="png", dpi=100, bbox_inches=box, metadata={"Software": None})
     plt.close(fig)
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
@@ -57,7 +58,7 @@ def samples_per_split(counts: pl.DataFrame) -> str:
     ax.invert_yaxis()
     ax.set_xlabel("samples (unseen-instruction copies not shown)")
     ax.legend(loc="lower right", frameon=False, ncols=4, bbox_to_anchor=(1, 1))
-    return _png(fig)
+    return _png(fig, tight=True)
 
 
 def label_distributions(balance: pl.DataFrame) -> str:
@@ -66,7 +67,7 @@ def label_distributions(balance: pl.DataFrame) -> str:
     fig, axes = _grid(len(tasks))
     for ax, task in zip(axes, tasks, strict=True):
         df = balance.filter(pl.col("task") == task)
-        labels = sorted(df["label"].unique().to_list())
+        labels = df["label"].unique(maintain_order=True).to_list()
         splits = [s for s in BASE_SPLITS if s in df["split"].to_list()]
         width = 0.8 / max(1, len(splits))
         for i, split in enumerate(splits):
@@ -75,14 +76,19 @@ def label_distributions(balance: pl.DataFrame) -> str:
             ax.bar(
                 xs, [share.get(lb, 0) for lb in labels], width, color=COLOURS[split], label=split
             )
-        short = [lb.replace("option position ", "#")[:14] for lb in labels]
-        ax.set_xticks(
-            [j + 0.4 - width / 2 for j in range(len(labels))], short, rotation=45, ha="right"
-        )
+        ticks = [j + 0.4 - width / 2 for j in range(len(labels))]
+        if len(labels) > 8:  # option positions: numbers, upright
+            short = [lb.replace("option position ", "").lstrip("0") for lb in labels]
+            ax.set_xticks(ticks, short, fontsize=7)
+            ax.set_xlabel("position of the correct option")
+        else:
+            short = [lb if len(lb) <= 20 else lb[:19] + "…" for lb in labels]
+            ax.set_xticks(ticks, short, rotation=30, ha="right")
         ax.set_title(task, fontsize=9)
         ax.set_ylabel("share")
     if axes:
-        axes[0].legend(frameon=False, fontsize=7)
+        handles, labels = axes[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="upper right", ncols=4, frameon=False)
     return _png(fig)
 
 
@@ -127,4 +133,4 @@ def drop_reasons(drops: pl.DataFrame) -> str:
     ax.invert_yaxis()
     ax.set_xlabel("candidates dropped")
     ax.legend(frameon=False, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
-    return _png(fig)
+    return _png(fig, tight=True)

@@ -64,12 +64,15 @@ def build_context(folder: Path) -> dict:
         figures["drops"] = plots.drop_reasons(quality_drops)
     balance_wide = (
         balance.with_columns(
-            (pl.col("n").cast(pl.String) + " (" + (pl.col("share") * 100).round(1).cast(pl.String) + "%)")
-            .alias("cell")
+            (
+                pl.col("n").cast(pl.String)
+                + " ("
+                + (pl.col("share") * 100).round(1).cast(pl.String)
+                + "%)"
+            ).alias("cell")
         )
         .pivot(on="split", index=["task", "label"], values="cell")
         .fill_null("0")
-        .sort("task", "label")
         if balance.height
         else pl.DataFrame()
     )
@@ -82,15 +85,15 @@ def build_context(folder: Path) -> dict:
             "command": manifest.get("command", ""),
             "gate": "passed" if gate.get("passed") else "FAILED — not publishable",
             "gate_ok": bool(gate.get("passed")),
-            "ood_leak": "none" if leak.get("passed", True) else f"{leak.get('leaked_products')} products",
+            "ood_leak": "none"
+            if leak.get("passed", True)
+            else f"{leak.get('leaked_products')} products",
             "seconds": manifest.get("timings_s", {}).get("total"),
         },
         "counts": _table(counts),
         "balance": _table(balance_wide),
         "lengths": _table(stats.length_summary(lens)) if lens.height else _table(pl.DataFrame()),
-        "drops": _table(drops.pivot(on="task", index="reason", values="rows").fill_null(0))
-        if drops.height
-        else _table(pl.DataFrame()),
+        "drops": _table(stats.drop_summary(drops)) if drops.height else _table(pl.DataFrame()),
         "pii": _table(pii.pivot(on="kind", index="task", values="replaced").fill_null(0))
         if pii.height
         else None,

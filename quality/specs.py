@@ -23,8 +23,10 @@ class Exp:
 
     @property
     def columns(self) -> list[str]:
-        return [self.kwargs["column"]] if "column" in self.kwargs else list(
-            self.kwargs.get("column_list", [])
+        return (
+            [self.kwargs["column"]]
+            if "column" in self.kwargs
+            else list(self.kwargs.get("column_list", []))
         )
 
 
@@ -36,7 +38,9 @@ def _not_null(*cols: str, severity: str = "critical") -> list[Exp]:
 
 
 def _true(col: str, why: str, show: tuple[str, ...] = (), severity: str = "critical") -> Exp:
-    return Exp("ExpectColumnValuesToBeInSet", {"column": col, "value_set": [True]}, why, severity, show)
+    return Exp(
+        "ExpectColumnValuesToBeInSet", {"column": col, "value_set": [True]}, why, severity, show
+    )
 
 
 def _unique(cols: list[str], why: str, severity: str = "critical") -> Exp:
@@ -202,7 +206,9 @@ def task_suite(task: Task) -> list[Exp]:
             ]
     else:
         exps.append(
-            Exp("ExpectColumnValuesToBeNull", {"column": "options"}, "no options", show=("options",))
+            Exp(
+                "ExpectColumnValuesToBeNull", {"column": "options"}, "no options", show=("options",)
+            )
         )
     if task.output_format == "triples":
         exps += [
@@ -231,7 +237,9 @@ def task_suite(task: Task) -> list[Exp]:
             ),
         ]
     else:
-        exps.append(_true("gold_labels_null", "gold_labels only for ranking tasks", ("gold_labels",)))
+        exps.append(
+            _true("gold_labels_null", "gold_labels only for ranking tasks", ("gold_labels",))
+        )
     return exps
 
 

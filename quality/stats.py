@@ -51,10 +51,15 @@ def class_balance(records: pl.DataFrame) -> pl.DataFrame:
         )
         .alias("label")
     )
-    out = df.group_by("task", "split", "label").len("n")
-    return out.with_columns(
-        (pl.col("n") / pl.col("n").sum().over("task", "split")).alias("share")
-    ).sort("task", pl.col("split").replace_strict(list(SPLITS), list(range(len(SPLITS)))), "label")
+    # Labels keep their option order (very positive ... very negative), not the alphabet's.
+    out = df.group_by("task", "split", "label").agg(pl.len().alias("n"), pl.col("_k").min())
+    split_order = pl.col("split").replace_strict(list(SPLITS), list(range(len(SPLITS))))
+    return (
+        out.with_columns((pl.col("n") / pl.col("n").sum().over("task", "split")).alias("share"))
+        .with_columns(pl.col("_k").min().over("task", "label").alias("_k"))
+        .sort("task", "_k", "label", split_order)
+        .drop("_k")
+    )
 
 
 def lengths(records: pl.DataFrame) -> pl.DataFrame:
@@ -94,6 +99,28 @@ def drop_reasons(manifest: dict) -> pl.DataFrame:
     return pl.DataFrame(
         rows, schema={"task": pl.String, "reason": pl.String, "rows": pl.Int64}, orient="row"
     ).sort("task", "reason")
+
+
+def drop_summary(drops: pl.DataFrame) -> pl.DataFrame:
+    """One row per task: quality drops, over-quota rows, and the reasons, largest first."""
+    quality = drops.filter(pl.col("reason") != "over_quota").sort("rows", descending=True)
+    return (
+        drops.group_by("task")
+        .agg(
+            pl.col("rows").filter(pl.col("reason") != "over_quota").sum().alias("dropped"),
+            pl.col("rows").filter(pl.col("reason") == "over_quota").sum().alias("over_quota"),
+        )
+        .join(
+            quality.group_by("task", maintain_order=True).agg(
+                (pl.col("reason") + " " + pl.col("rows").cast(pl.String))
+                .str.join(" · ")
+                .alias("reasons")
+            ),
+            on="task",
+            how="left",
+        )
+        .sort("task")
+    )
 
 
 def pii_counts(manifest: dict) -> pl.DataFrame:

@@ -35,7 +35,9 @@ def _short(value):
     return _short(str(value))
 
 
-def result_row(suite, expectation, success, unexpected, examples, severity="critical", why="") -> dict:
+def result_row(
+    suite, expectation, success, unexpected, examples, severity="critical", why=""
+) -> dict:
     return {
         "suite": suite,
         "expectation": expectation,
@@ -76,7 +78,8 @@ class _Runner:
         gx = self.gx
         missing = [c for e in exps for c in e.columns if c not in df.columns]
         rows = [
-            result_row(suite, f"column {c} exists", False, 0, [{"missing_column": c}]) for c in missing
+            result_row(suite, f"column {c} exists", False, 0, [{"missing_column": c}])
+            for c in missing
         ]
         exps = [e for e in exps if not any(c in missing for c in e.columns)]
         if not exps:
@@ -113,7 +116,9 @@ class _Runner:
             info = res.result or {}
             if res.exception_info and res.exception_info.get("raised_exception"):
                 msg = res.exception_info.get("exception_message", "error")
-                rows.append(result_row(suite, name, False, 0, [{"error": msg}], exp.severity, exp.why))
+                rows.append(
+                    result_row(suite, name, False, 0, [{"error": msg}], exp.severity, exp.why)
+                )
                 continue
             keep = {*index, *exp.show, *exp.columns}
             examples = [
@@ -123,7 +128,9 @@ class _Runner:
             if not res.success and not examples and "observed_value" in info:
                 examples = [{"observed_value": info["observed_value"]}]
             count = info.get("unexpected_count") or (0 if res.success else 1)
-            rows.append(result_row(suite, name, res.success, count, examples, exp.severity, exp.why))
+            rows.append(
+                result_row(suite, name, res.success, count, examples, exp.severity, exp.why)
+            )
         return rows
 
 

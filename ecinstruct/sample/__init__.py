@@ -45,10 +45,10 @@ def generate(
 
         per unit of scale
         Amazon 2018 products (meta)    3,000    6 categories, the reviewed catalogue
-        Amazon 2018 reviews          ~26,000    ~4,250 users, 3/4 with >= 5 reviews
-        Amazon 2023 items / reviews   700 / ~4,800
-        ESCI products / queries       2,000 / 2,000 (~10 judged products per query)
-        Amazon.csv / Google listings  650 / ~1,330 (~600 matches)
+        Amazon 2018 reviews          ~26,000    ~5,200 users, 3/4 with >= 5 reviews
+        Amazon 2023 items / reviews   500 / ~4,800
+        ESCI products / queries       1,800 / 2,000 (~10 judged products per query)
+        Amazon.csv / Google listings  800 / ~1,500 (~750 matches)
         MAVE positives / negatives    1,400 / 500
         AmazonQA questions            2,400 (55% answerable)
         OA-Mine / ePQA / McAuley QA   600 / 250 questions x 10 candidates / 1,500

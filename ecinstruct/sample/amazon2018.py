@@ -174,7 +174,8 @@ def _meta(cat: Catalog, rel, i: int, rng: random.Random, dangling) -> dict:
     main_cat = (
         c.main_cat if rng.random() > 0.02 else _NAV_IMG.format(html.escape(c.main_cat.upper()))
     )
-    description = list(p.description) if rng.random() > 0.2 else []
+    no_description, no_features = cat.meta_gaps[i]
+    description = [] if no_description else list(p.description)
     if description and rng.random() < 0.06:
         description = [f"<p>{d}</p><br>" for d in description]
     title = html.escape(p.title, quote=False) if rng.random() < 0.5 else p.title
@@ -198,7 +199,7 @@ def _meta(cat: Catalog, rel, i: int, rng: random.Random, dangling) -> dict:
         "also_buy": _links(cat, rel["also_buy"][i], n_buy, rng, dangling),
         "tech2": "",
         "brand": p.brand if rng.random() > 0.12 else "",
-        "feature": list(p.features) if rng.random() > 0.15 else [],
+        "feature": [] if no_features else list(p.features),
         "rank": _rank(c.top, t_path[-1], rng),
         "also_view": _links(cat, rel["also_view"][i], n_view, rng, dangling),
         "details": details,

@@ -21,10 +21,12 @@ from ecinstruct.sample.vocab import CATEGORIES, TYPES
 CHUNK = 5_000
 
 
-def paragraphs(p: Product, with_price: bool) -> list[dict]:
+def paragraphs(p: Product, gaps: tuple[bool, bool], with_price: bool) -> list[dict]:
+    """MAVE's paragraphs of a product: its 2018 metadata texts (`gaps` says which are empty)."""
+    no_description, no_features = gaps
     out = [{"text": p.title, "source": "title"}]
-    out += [{"text": d, "source": "description"} for d in p.description]
-    out += [{"text": f, "source": "feature"} for f in p.features]
+    out += [{"text": d, "source": "description"} for d in p.description if not no_description]
+    out += [{"text": f, "source": "feature"} for f in p.features if not no_features]
     if with_price:
         out.append({"text": f"${p.price:.2f}", "source": "price"})
     out.append({"text": p.brand, "source": "brand"})
@@ -65,7 +67,7 @@ def write_mave(
             for k in range(first, min(first + CHUNK, chosen.size)):
                 i = int(chosen[k])
                 p = cat.product(i)
-                paras = paragraphs(p, with_price=py.random() < 0.6)
+                paras = paragraphs(p, tuple(cat.meta_gaps[i]), with_price=py.random() < 0.6)
                 record = {"id": p.asin, "category": _leaf(cat, i), "paragraphs": paras}
                 if k < n_pos:
                     n_attr = py.randint(1, len(p.attrs))
@@ -74,7 +76,8 @@ def write_mave(
                         for key, value in py.sample(p.attrs, n_attr)
                         if (ev := evidences(paras, value))
                     ]
-                    pos.json({**record, "attributes": attrs})
+                    if attrs:  # values only in texts the metadata lacks leave nothing
+                        pos.json({**record, "attributes": attrs})
                 else:
                     absent = _absent_keys(int(cat.type[i]))
                     keys = py.sample(absent, min(len(absent), py.randint(1, 2)))

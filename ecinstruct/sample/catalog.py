@@ -15,7 +15,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from ecinstruct.sample import ids, phrases
-from ecinstruct.sample.vocab import CATEGORIES, MAX_SLOTS, TYPE_INDEX, TYPES, Category
+from ecinstruct.sample.vocab import (
+    CATEGORIES,
+    MAX_SLOTS,
+    N_BRANDS,
+    TYPE_INDEX,
+    TYPES,
+    Category,
+)
 
 N_BUY, N_VIEW, N_SIMILAR = 6, 6, 4
 
@@ -43,7 +50,7 @@ class Catalog:
         first = np.concatenate([[0], np.cumsum(per_cat)[:-1]])
         self.type = (first[cat] + rng.integers(0, 1 << 30, n) % per_cat[cat]).astype(np.int16)
         self.cat = cat.astype(np.int8)
-        self.brand = rng.integers(0, 12, n).astype(np.int16)
+        self.brand = rng.integers(0, N_BRANDS, n).astype(np.int16)
         slot_len = np.array(
             [
                 [len(t.attrs[s][1]) if s < len(t.attrs) else 0 for s in range(MAX_SLOTS)]
@@ -57,6 +64,9 @@ class Catalog:
         self.price = np.floor(lo_hi[:, 0] + rng.random(n) * (lo_hi[:, 1] - lo_hi[:, 0])) + 0.99
         self.quality = rng.normal(0.0, 0.8, n).astype(np.float32)
         self.salt = rng.integers(0, 1 << 31, n).astype(np.int64)
+        # Which texts the 2018 metadata leaves empty ("description": [], "feature": []). A
+        # property of the product, so MAVE paragraphs (cleaned from that metadata) agree.
+        self.meta_gaps = rng.random((n, 2)) < np.array([0.2, 0.15])
         self.asins = ids.asins(ns, np.arange(n), seed)
         self._rows = None
         # Popularity: a skewed weight per product, normalised within its category.
@@ -69,9 +79,9 @@ class Catalog:
         counts = np.bincount(self.type, minlength=len(TYPES))
         self.type_start = np.concatenate([[0], np.cumsum(counts)[:-1]])
         self.type_count = counts
-        key = self.type.astype(np.int64) * 12 + self.brand
+        key = self.type.astype(np.int64) * N_BRANDS + self.brand
         self.by_line = np.argsort(key, kind="stable")
-        counts = np.bincount(key, minlength=len(TYPES) * 12)
+        counts = np.bincount(key, minlength=len(TYPES) * N_BRANDS)
         self.line_start = np.concatenate([[0], np.cumsum(counts)[:-1]])
         self.line_count = counts
         self.cat_members = [np.flatnonzero(self.cat == c) for c in range(len(CATEGORIES))]
@@ -118,7 +128,7 @@ class Catalog:
             [self.of_type(self.complement_types(idx, rng), rng) for _ in range(N_BUY)], 1
         )
         view = np.stack([self._other_brand(idx, rng) for _ in range(N_VIEW)], 1)
-        line = self.type.astype(np.int64) * 12 + self.brand
+        line = self.type.astype(np.int64) * N_BRANDS + self.brand
         cnt = self.line_count[line]
         sim = []
         for _ in range(N_SIMILAR):

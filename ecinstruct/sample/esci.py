@@ -4,7 +4,7 @@ A query is built from a product's attributes ("nexora wireless mouse", "black wi
 "wireless mouse for gaming"). Its judged products are labelled by rule: E satisfies every
 constraint of the query, S is the same product type failing one (other brand or attribute
 value), C is a complementary type (an accessory), I is unrelated. Most rows are locale "us";
-a few queries are "es" or "jp". About 55% of queries are in the small version; 3/4 of queries
+a few queries are "es" or "jp". About 65% of queries are in the small version; 3/4 of queries
 are in the train split.
 """
 
@@ -113,7 +113,7 @@ def write(
                 if query in seen:
                     query, judged = _query(pool, loc, target, py, by_model=True)
                 seen.add(query)
-                small = int(py.random() < 0.55)
+                small = int(py.random() < 0.65)
                 split = "train" if py.random() < 0.75 else "test"
                 for j, label in judged:
                     # One US row (non-US rows are out of scope for loaders) gets a bad label.

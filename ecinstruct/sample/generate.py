@@ -26,11 +26,11 @@ from ecinstruct.sample.vocab import OOD_CATEGORY
 PER_SCALE: dict[str, tuple[int, int]] = {
     "products_2018": (3_000, 150),
     "reviews_2018": (26_000, 600),
-    "products_2023": (700, 60),
+    "products_2023": (500, 60),
     "reviews_2023": (4_800, 200),
-    "esci_products": (2_000, 120),  # 40% of them reuse Amazon 2018 ASINs
+    "esci_products": (1_800, 120),  # 40% of them reuse Amazon 2018 ASINs
     "esci_queries": (2_000, 80),
-    "amazon_products": (650, 40),  # Google listings come to about twice this
+    "amazon_products": (800, 40),  # Google listings come to ~1.9 times this
     "mave_positives": (1_400, 60),
     "mave_negatives": (500, 20),
     "oa_mine": (600, 30),

@@ -17,8 +17,9 @@ from ecinstruct.sample.catalog import N_BUY, N_VIEW, Catalog
 from ecinstruct.sample.vocab import CATEGORIES
 
 CORE_SHARE = 0.75
+_P_MORE = 0.45  # core users have 4 + Geometric(_P_MORE) reviews: 6.2 on average
 # Mean reviews per user under the length model below (used to size user counts).
-MEAN_LENGTH = CORE_SHARE * (5 + (1 / 0.3 - 1)) + (1 - CORE_SHARE) * 2.5
+MEAN_LENGTH = CORE_SHARE * (4 + 1 / _P_MORE) + (1 - CORE_SHARE) * 2.5
 DAY = 86_400
 # Cut points on the latent score (sd ~1.27) for ratings 1..5: about 14/9/13/22/42 percent.
 _CUTS = np.array([-1.08, -0.74, -0.36, 0.20]) * 1.27
@@ -42,7 +43,7 @@ def chunk(
 ) -> Chunk:
     n_cats = len(CATEGORIES)
     core = rng.random(n_users) < CORE_SHARE
-    length = np.where(core, 4 + rng.geometric(0.3, n_users), rng.integers(1, 5, n_users))
+    length = np.where(core, 4 + rng.geometric(_P_MORE, n_users), rng.integers(1, 5, n_users))
     length = np.minimum(length, 30)
     width = int(length.max())
     home = rng.integers(0, n_cats, n_users)
@@ -56,7 +57,7 @@ def chunk(
         view = rel["also_view"][prev, r % N_VIEW]
         home_pick = cat.popular(home, rng)
         away_pick = cat.popular(rng.integers(0, n_cats, n_users), rng)
-        nxt = np.where(u < 0.5, buy, np.where(u < 0.65, view, np.where(u < 0.7, away_pick, -1)))
+        nxt = np.where(u < 0.5, buy, np.where(u < 0.65, view, np.where(u < 0.67, away_pick, -1)))
         nxt = np.where(nxt < 0, home_pick, nxt)
         active = length > j
         items[:, j] = np.where(active, nxt, -1)

@@ -67,7 +67,8 @@ def write(
     )
     mapping = CsvSink(folder / names["mapping"], ["idAmazon", "idGoogleBase"], progress)
     g_next = 0
-    spare = n_amazon - n_shared  # own-catalogue indices from here on are free for distractors
+    n_listed = n_amazon - n_shared  # own-catalogue products that have an Amazon row
+    spare = n_listed  # own-catalogue indices from here on are free for distractors
     for first in range(0, len(order), CHUNK):
         py = random.Random(f"{seed}:matching:{first}")
         g_rows: list[list] = []
@@ -84,7 +85,8 @@ def write(
             # attributes) and a stranger.
             if py.random() < 0.6:
                 j = int(own.of_type(source.type[i : i + 1], rng)[0])
-                if j >= 0 and (source is not own or j != i):
+                # Only products without an Amazon row: a near miss must not be a true match.
+                if j >= n_listed:
                     q = own.product(j)
                     near = replace(
                         q,

@@ -336,6 +336,8 @@ TYPES: tuple[tuple[int, ProductType], ...] = tuple(
 )
 TYPE_INDEX: dict[tuple[int, str], int] = {(ci, t.name): g for g, (ci, t) in enumerate(TYPES)}
 MAX_SLOTS = max(len(t.attrs) for _, t in TYPES)
+N_BRANDS = 12  # brands per category; catalogues draw brand indices in range(N_BRANDS)
+assert all(len(c.brands) == N_BRANDS for c in CATEGORIES)
 
 # Locale words for the non-US ESCI rows (colour and a few type words), enough for queries
 # that look like their locale without a translation table per type.

@@ -13,9 +13,9 @@ from ecinstruct.sources.context import LoadContext
 from ecinstruct.sources.frames import (
     Check,
     dedupe,
+    dedupe_reviews,
     md5_sql,
     missing,
-    numbered,
     price,
     split,
     to_bool,
@@ -97,14 +97,10 @@ def reviews(ctx: LoadContext, raw: pl.DataFrame) -> pl.DataFrame:
         raw=list(REVIEW_FIELDS),
     )
     ctx.reject(rejected)
-    # Users post several distinct reviews of one item on one day: only an exact repeat is a
-    # duplicate, and the others get numbered ids.
     same = ["user_id", "product_id", "timestamp", "rating", "summary", "text"]
-    kept, duplicates = dedupe(kept, KIND, same, "identical review", list(REVIEW_FIELDS), "_key")
+    kept, duplicates = dedupe_reviews(kept, KIND, same, list(REVIEW_FIELDS))
     ctx.reject(duplicates)
-    return kept.with_columns(
-        review_id=numbered(kept["_key"]), source=pl.lit(KIND), verified=pl.col("verified_flag")
-    )
+    return kept.with_columns(source=pl.lit(KIND), verified=pl.col("verified_flag"))
 
 
 def meta(ctx: LoadContext, raw: pl.DataFrame) -> pl.DataFrame:

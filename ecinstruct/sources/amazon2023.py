@@ -14,9 +14,9 @@ from ecinstruct.sources.frames import (
     Check,
     blank,
     dedupe,
+    dedupe_reviews,
     md5_sql,
     missing,
-    numbered,
     price,
     split,
     to_bool,
@@ -95,10 +95,10 @@ def reviews(ctx: LoadContext, raw: pl.DataFrame) -> pl.DataFrame:
     )
     ctx.reject(rejected)
     same = ["user", "product_id", "timestamp_ms", "rating_value", "summary", "text"]
-    kept, duplicates = dedupe(kept, KIND, same, "identical review", list(REVIEW_FIELDS), "_key")
+    kept, duplicates = dedupe_reviews(kept, KIND, same, list(REVIEW_FIELDS))
     ctx.reject(duplicates)
     return kept.select(
-        review_id=numbered(kept["_key"]),
+        "review_id",
         source=pl.lit(KIND),
         user_id="user",
         product_id="product_id",

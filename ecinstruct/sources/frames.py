@@ -73,29 +73,50 @@ def dedupe(
     keys: list[str],
     what: str,
     raw: list[str],
-    hint: str | None = None,
+    within: pl.Series | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Keep the first row per `keys` (file order); later ones are `duplicate_id`.
 
-    `hint` names a cheap column that is equal whenever `keys` are (e.g. a hash of a few
-    of them); only rows sharing a hint are then compared on all `keys`, which avoids
-    hashing long texts of every row.
+    `within` optionally marks the only rows that can be duplicates (e.g. those sharing a
+    cheap hash of a few keys), which avoids hashing the long texts of every row.
     """
-    if hint:
-        candidates = frame.select(pl.col(hint).is_duplicated()).to_series().arg_true()
-    else:
+    if within is None:
         candidates = pl.int_range(0, frame.height, eager=True, dtype=pl.UInt32)
+    else:
+        candidates = within.arg_true()
     first = frame[candidates].select(pl.struct(keys).is_first_distinct()).to_series()
-    repeated = pl.repeat(False, frame.height, eager=True).alias("_dup")
-    repeated = repeated.scatter(candidates.filter(~first), True)
+    repeated = candidates.filter(~first)
+    if repeated.is_empty():
+        return frame, rejected_frame(frame.clear(), kind, "", "", raw)
+    marked = frame.with_columns(
+        pl.repeat(False, frame.height, eager=True).alias("_dup").scatter(repeated, True)
+    )
     detail = pl.lit(f"{what} already seen: ") + pl.concat_str(
         [pl.col(k).cast(pl.String).str.slice(0, 40) for k in keys],
         separator=" / ",
         ignore_nulls=True,
     )
-    marked = frame.with_columns(repeated)
     kept, rejected = split(marked, kind, [Check("duplicate_id", pl.col("_dup"), detail)], raw)
     return kept.drop("_dup"), rejected
+
+
+def dedupe_reviews(
+    frame: pl.DataFrame, kind: str, same: list[str], raw: list[str]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Reviews whose `_key` (a hash of user, product and time) repeats are compared on
+    `same`: an exact repeat is a `duplicate_id`, a different review gets a numbered id
+    (users post several distinct reviews of one item on one day). Adds `review_id`."""
+    # 60 bits of the hex hash as an integer: much cheaper to group than the strings, and
+    # only a hint (repeats are then compared on `same`).
+    shared = frame.select(
+        pl.col("_key").str.slice(0, 15).str.to_integer(base=16).is_duplicated()
+    ).to_series()
+    if not shared.any():  # the common case: no work on the long texts at all
+        return frame.with_columns(review_id=pl.col("_key")), rejected_frame(
+            frame.clear(), kind, "", "", raw
+        )
+    kept, rejected = dedupe(frame, kind, same, "identical review", raw, within=shared)
+    return kept.with_columns(review_id=numbered(kept["_key"])), rejected
 
 
 def rejected_frame(

@@ -1,13 +1,13 @@
 """Attribute value extraction (AVE): product texts + target attributes -> value triples.
 
 One candidate per annotated product. The input shows the product's texts (title,
-description, features: whichever it has) and its target attributes; the output is a JSON list
+description, features, brand: whichever it has) and its target attributes; the output is a JSON list
 of {"attribute", "value", "source"} sorted by attribute, value and source "None" when the
 attribute is absent. `source` names the input field the value was found in.
 
 A value must occur verbatim in the field it is attributed to (else `value_not_in_text`): a
 model cannot extract what is not there. When the annotation names no field, the first of
-title, description, features holding the value is used. An attribute annotated more than
+title, description, features, brand holding the value is used. An attribute annotated more than
 once keeps one value: a verifiable one, then present before absent, then by field order,
 earliest position in the text, value.
 
@@ -25,13 +25,17 @@ from ecinstruct.canonical import Canonical
 from ecinstruct.tasks import common
 from ecinstruct.tasks.base import Task, TaskContext, candidates
 
-FIELDS = ("title", "description", "features")
-# value_source spellings seen in sources -> the input field.
+# Input field -> the column holding its text (features are matched on their joined text).
+FIELDS = {
+    "title": "title",
+    "description": "description",
+    "features": "features_text",
+    "brand": "brand",
+}
+# value_source spellings seen in sources (MAVE paragraph sources...) -> the input field.
 FIELD_ALIASES = {
     **{f: f for f in FIELDS},
-    "feature": "features",
-    "bullet_point": "features",
-    "bullet_points": "features",
+    **{f: "features" for f in ("feature", "bullet", "bullet_point", "bullet_points")},
     "product title": "title",
     "product description": "description",
 }
@@ -60,20 +64,19 @@ def _texts(products: pl.DataFrame) -> pl.DataFrame:
         .with_columns(description=common.nonempty(pl.col("description")), features=features)
         .with_columns(features_text=common.nonempty(pl.col("features").list.join("\n")))
         .select(
-            "product_id", "title", "description", "features", "features_text", p_category="category"
-        )  # fmt: skip
+            "product_id",
+            "title",
+            "description",
+            "features",
+            "features_text",
+            "brand",
+            p_category="category",
+        )
     )
 
 
 def _field_text(field: pl.Expr) -> pl.Expr:
-    return (
-        pl.when(field == "title")
-        .then(pl.col("title"))
-        .when(field == "description")
-        .then(pl.col("description"))
-        .when(field == "features")
-        .then(pl.col("features_text"))
-    )
+    return pl.coalesce([pl.when(field == f).then(pl.col(c)) for f, c in FIELDS.items()])
 
 
 def _annotations(canonical: Canonical, ctx: TaskContext, texts: pl.DataFrame) -> pl.DataFrame:
@@ -82,9 +85,11 @@ def _annotations(canonical: Canonical, ctx: TaskContext, texts: pl.DataFrame) ->
     raw_field = pl.col("value_source").str.strip_chars().str.to_lowercase()
     value = pl.col("value")
     inferred = pl.coalesce(
-        [pl.when(pl.col(t).str.contains(value, literal=True)).then(pl.lit(f)) for f, t in
-         zip(FIELDS, ("title", "description", "features_text"), strict=True)]
-    )  # fmt: skip
+        [
+            pl.when(pl.col(c).str.contains(value, literal=True)).then(pl.lit(f))
+            for f, c in FIELDS.items()
+        ]
+    )
     rows = (
         canonical["attributes"]
         .with_columns(attribute=common.nonempty(pl.col("attribute")), value=common.nonempty(value))
@@ -100,7 +105,7 @@ def _annotations(canonical: Canonical, ctx: TaskContext, texts: pl.DataFrame) ->
             unknown_field=value.is_not_null()
             & raw_field.is_not_null()
             & ~raw_field.is_in(list(FIELD_ALIASES)),
-        )  # fmt: skip
+        )
         .with_columns(
             pos=_field_text(pl.col("field")).str.find(value, literal=True),
         )
@@ -120,7 +125,7 @@ def _annotations(canonical: Canonical, ctx: TaskContext, texts: pl.DataFrame) ->
             "value",
             "source",
             nulls_last=True,
-        )  # fmt: skip
+        )
         .unique(["product_id", "attribute"], keep="first", maintain_order=True)
         .with_columns(held=~ctx.is_ood(pl.col("product_id")) & pl.col("attribute").is_in(heldout))
     )
@@ -142,7 +147,9 @@ def build(canonical: Canonical, ctx: TaskContext) -> pl.DataFrame:
         ann.sort("product_id", "attribute")
         .group_by("product_id", maintain_order=True)
         .agg(
-            pl.col("title", "description", "features", "features_text", "p_category").first(),
+            pl.col(
+                "title", "description", "features", "features_text", "brand", "p_category"
+            ).first(),
             category=pl.col("category").drop_nulls().first(),
             source=pl.col("source").drop_nulls().min(),
             targets=pl.col("attribute").filter(asked),
@@ -153,9 +160,7 @@ def build(canonical: Canonical, ctx: TaskContext) -> pl.DataFrame:
         .with_columns(
             drop_reason=common.first_reason(
                 (
-                    pl.col("title").is_null()
-                    & pl.col("description").is_null()
-                    & pl.col("features_text").is_null(),
+                    pl.all_horizontal(pl.col(c).is_null() for c in FIELDS.values()),
                     "missing_product_text",
                 ),
                 (pl.col("targets").list.len() == 0, "only_heldout_attributes"),
@@ -165,9 +170,14 @@ def build(canonical: Canonical, ctx: TaskContext) -> pl.DataFrame:
         )
     )
     df = common.subsample(
-        df, ctx.max_candidates, key=["product_id"], seed=ctx.seed, salt=SALT,
-        ood=ctx.is_ood(pl.col("product_id")), mixed=pl.lit(False),
-    ).sort("product_id")  # fmt: skip
+        df,
+        ctx.max_candidates,
+        key=["product_id"],
+        seed=ctx.seed,
+        salt=SALT,
+        ood=ctx.is_ood(pl.col("product_id")),
+        mixed=pl.lit(False),
+    ).sort("product_id")
     return candidates(
         df.with_columns(
             input=common.json_object(
@@ -175,6 +185,7 @@ def build(canonical: Canonical, ctx: TaskContext) -> pl.DataFrame:
                     "title": common.json_value(pl.col("title")),
                     "description": common.json_value(pl.col("description")),
                     "features": common.json_list(pl.col("features")),
+                    "brand": common.json_value(pl.col("brand")),
                     "target attributes": common.json_list(pl.col("targets")),
                 }
             ),
@@ -193,8 +204,8 @@ TASK = Task(
     description="Extract the values of given attributes from a product's texts, naming the "
     "field each value comes from.",
     tables=("attributes", "products"),
-    input_desc='JSON object with the product texts ("title", "description", "features", when '
-    'present) and "target attributes"',
+    input_desc='JSON object with the product texts ("title", "description", "features", "brand"; '
+    'when present) and "target attributes"',
     output_desc='JSON list [{"attribute", "value", "source"}] sorted by attribute; "None" when '
     "absent",
     metric="ave_f1",

@@ -146,7 +146,9 @@ def subsample(
     # One u64 sort key, mixed rows last; a per-side cut-off (a partial sort) keeps only about n
     # rows per side before the full sort, which matters at millions of rows.
     top_bit = pl.lit(1 << 63, dtype=pl.UInt64)
-    order = hash_key(*key, seed=seed, salt=salt) // 2 + mixed.fill_null(False).cast(pl.UInt64) * top_bit
+    order = (
+        hash_key(*key, seed=seed, salt=salt) // 2 + mixed.fill_null(False).cast(pl.UInt64) * top_bit
+    )
     usable = usable.with_columns(_ood=ood.fill_null(False), _order=order)
     cut = usable.group_by("_ood").agg(_cut=pl.col("_order").bottom_k(n).max())
     kept = (

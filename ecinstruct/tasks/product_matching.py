@@ -63,8 +63,12 @@ def _hard_negatives(
 ) -> pl.DataFrame:
     """Per left id, its `k` best-scoring candidates (left_id, right_id, rank)."""
     lefts = pos.group_by("left_id").agg(k=pl.len(), side=pl.col("side").first())
-    left_info = lefts.join(products.select("product_id", "title", "brand"), left_on="left_id",
-                           right_on="product_id", how="left")  # fmt: skip
+    left_info = lefts.join(
+        products.select("product_id", "title", "brand"),
+        left_on="left_id",
+        right_on="product_id",
+        how="left",
+    )
     pool_tokens = _tokens(pool, "product_id")
     common_tokens = (
         pool_tokens.group_by("token")
@@ -92,7 +96,7 @@ def _hard_negatives(
         .join(comp.rename({"node": "left_id", "component": "c_left"}), on="left_id", how="left")
         .join(
             comp.rename({"node": "product_id", "component": "c_right"}), on="product_id", how="left"
-        )  # fmt: skip
+        )
         .filter((pl.col("c_left") != pl.col("c_right")).fill_null(True))
         .filter(pl.col("product_id") != pl.col("left_id"))
         .with_columns(
@@ -124,13 +128,13 @@ def build(canonical: Canonical, ctx: TaskContext) -> pl.DataFrame:
             left_on="left_id",
             right_on="product_id",
             how="left",
-        )  # fmt: skip
+        )
         .join(
             products.select("product_id", title_r="title"),
             left_on="right_id",
             right_on="product_id",
             how="left",
-        )  # fmt: skip
+        )
         .sort("left_id", "right_id", "source", nulls_last=True)
         .with_columns(
             drop_reason=common.first_reason(
@@ -141,9 +145,10 @@ def build(canonical: Canonical, ctx: TaskContext) -> pl.DataFrame:
         )
     )
     first = pl.struct(
-        lo=pl.min_horizontal(left, right), hi=pl.max_horizontal(left, right),
+        lo=pl.min_horizontal(left, right),
+        hi=pl.max_horizontal(left, right),
         ok=pl.col("drop_reason").is_null(),
-    ).is_first_distinct()  # fmt: skip
+    ).is_first_distinct()
     matches = matches.with_columns(
         drop_reason=pl.coalesce("drop_reason", pl.when(~first).then(pl.lit("duplicate_pair"))),
         side=ctx.is_ood(left),
@@ -163,18 +168,25 @@ def build(canonical: Canonical, ctx: TaskContext) -> pl.DataFrame:
     need = (
         pos.group_by("left_id")
         .agg(k=pl.len(), side=pl.col("side").first())
-        .join(hard.group_by("left_id").agg(found=pl.len(), got=pl.col("right_id")), on="left_id",
-              how="left")  # fmt: skip
+        .join(
+            hard.group_by("left_id").agg(found=pl.len(), got=pl.col("right_id")),
+            on="left_id",
+            how="left",
+        )
         .with_columns(n=pl.col("k") - pl.col("found").fill_null(0))
         .filter(pl.col("n") > 0)
         .join(comp.rename({"node": "left_id"}), on="left_id", how="left")
         .join(comp.group_by("component").agg(members=pl.col("node")), on="component", how="left")
         .select(
-            key="left_id", side="side", n="n", found=pl.col("found").fill_null(0),
-            exclude=pl.concat_list(pl.col("members").fill_null([]), pl.col("got").fill_null([]),
-                                   pl.col("left_id")),
+            key="left_id",
+            side="side",
+            n="n",
+            found=pl.col("found").fill_null(0),
+            exclude=pl.concat_list(
+                pl.col("members").fill_null([]), pl.col("got").fill_null([]), pl.col("left_id")
+            ),
         )
-    )  # fmt: skip
+    )
     filled = common.sample_distinct(
         need, pool.select(item="product_id", side="side"), n="n", seed=ctx.seed, salt=SALT
     ).join(need.select("key", "found"), on="key")
@@ -190,31 +202,33 @@ def build(canonical: Canonical, ctx: TaskContext) -> pl.DataFrame:
         .with_columns(rank=pl.int_range(pl.len()).over("left_id"))
         .join(negatives.rename({"right_id": "neg_id"}), on=["left_id", "rank"], how="left")
         .select(
-            "left_id", "source", right_id="neg_id", label=pl.lit("no"), positive_of="right_id",
+            "left_id",
+            "source",
+            right_id="neg_id",
+            label=pl.lit("no"),
+            positive_of="right_id",
             drop_reason=pl.when(pl.col("neg_id").is_null()).then(pl.lit("too_few_negatives")),
         )
-    )  # fmt: skip
+    )
     df = pl.concat([matches.drop("title", "title_r", "side"), neg], how="diagonal")
 
     groups = common.pair_groups(pos, left="left_id", right="right_id")
     group_of = pos.select("left_id", "right_id", group=groups)
     df = (
         df.with_columns(_pos_right=pl.coalesce("positive_of", "right_id"))
-        .join(
-            group_of.rename({"right_id": "_pos_right"}), on=["left_id", "_pos_right"], how="left"
-        )  # fmt: skip
+        .join(group_of.rename({"right_id": "_pos_right"}), on=["left_id", "_pos_right"], how="left")
         .join(
             products.rename(lambda c: c + "_l"),
             left_on="left_id",
             right_on="product_id_l",
             how="left",
-        )  # fmt: skip
+        )
         .join(
             products.rename(lambda c: c + "_r"),
             left_on="right_id",
             right_on="product_id_r",
             how="left",
-        )  # fmt: skip
+        )
     )
     return candidates(
         df.with_columns(

@@ -42,16 +42,17 @@ def build(canonical: Canonical, ctx: TaskContext) -> pl.DataFrame:
             left_on="related_id",
             right_on="product_id",
             how="left",
-        )  # fmt: skip
+        )
         .with_columns(_lo=pl.min_horizontal(a, b), _hi=pl.max_horizontal(a, b))
     )
     row_ok = a.is_not_null() & b.is_not_null() & (a != b) & pl.col("title").is_not_null()
     df = df.with_columns(
         _ok=row_ok & pl.col("title_2").is_not_null(),
-        _k=pl.concat_str([a, b, pl.col("source").fill_null("")], separator="\x1f"),
+        _k=common.hash_key(a, b, "source", seed=0, salt=SALT),
     )
-    # Of the rows listing one pair with one relation, the smallest (product_id, related_id,
-    # source) is kept: chosen by content, so millions of rows need no global sort.
+    # Of the rows listing one pair with one relation, the one with the smallest content hash
+    # of (product_id, related_id, source) is kept: chosen by content, not row order, and with
+    # no global sort of millions of rows.
     same = ["_lo", "_hi", "relation", "_ok"]
     df = df.with_columns(
         # relation kinds per unordered pair, over rows that pass the row checks
@@ -70,9 +71,14 @@ def build(canonical: Canonical, ctx: TaskContext) -> pl.DataFrame:
     all_ood = ctx.is_ood(a) & ctx.is_ood(b)
     mixed = (ctx.is_ood(a) | ctx.is_ood(b)) & ~all_ood
     df = common.subsample(
-        df, ctx.max_candidates, key=["_lo", "_hi"], seed=ctx.seed, salt=SALT,
-        ood=all_ood, mixed=mixed,
-    ).sort(order, nulls_last=True)  # fmt: skip
+        df,
+        ctx.max_candidates,
+        key=["_lo", "_hi"],
+        seed=ctx.seed,
+        salt=SALT,
+        ood=all_ood,
+        mixed=mixed,
+    ).sort(order, nulls_last=True)
 
     # Pairs mixing OOD and other products never reach a split; left in the graph they would
     # only glue components together.
@@ -81,9 +87,12 @@ def build(canonical: Canonical, ctx: TaskContext) -> pl.DataFrame:
         group=common.pair_groups(usable, left="product_id", right="related_id")
     )
     df = df.join(
-        groups, on=["product_id", "related_id", "relation", "source"], how="left",
-        nulls_equal=True, maintain_order="left",
-    )  # fmt: skip
+        groups,
+        on=["product_id", "related_id", "relation", "source"],
+        how="left",
+        nulls_equal=True,
+        maintain_order="left",
+    )
     return candidates(
         df.with_columns(
             input=common.json_object(

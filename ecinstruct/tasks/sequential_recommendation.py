@@ -32,28 +32,26 @@ SALT = "sequential_recommendation"
 
 
 def _items(canonical: Canonical) -> pl.DataFrame:
-    """Titled products with the text shown for them: title, brand, categories (each cut)."""
+    """Reviewed products that have a title (cut to FIELD_WORDS), with brand and categories."""
+    reviewed = canonical["reviews"].select("product_id").unique()
     return (
         common.unique_products(canonical["products"])
-        .with_columns(
-            title=common.truncate_words(pl.col("title"), FIELD_WORDS),
-            brand=common.truncate_words(pl.col("brand"), FIELD_WORDS),
-            cats=common.truncate_words(
-                pl.col("categories").list.unique(maintain_order=True).list.join(", "),
-                FIELD_WORDS,
-            ),
-        )
+        .join(reviewed, on="product_id", how="semi")
+        .with_columns(title=common.truncate_words(pl.col("title"), FIELD_WORDS))
         .filter(pl.col("title").is_not_null())
-        .with_columns(
-            text=pl.concat_str(
-                pl.lit("Title: ") + pl.col("title"),
-                pl.lit("Brand: ") + pl.col("brand"),
-                pl.lit("Categories: ") + pl.col("cats"),
-                separator=" | ",
-                ignore_nulls=True,
-            )
-        )
-        .select("product_id", "title", "text", "category")
+        .select("product_id", "title", "brand", "categories", "category")
+    )
+
+
+def _item_text() -> pl.Expr:
+    """One history line's text: title, brand, categories, each cut to FIELD_WORDS words."""
+    cats = pl.col("categories").list.unique(maintain_order=True).list.join(", ")
+    return pl.concat_str(
+        pl.lit("Title: ") + pl.col("title"),
+        pl.lit("Brand: ") + common.truncate_words(pl.col("brand"), FIELD_WORDS),
+        pl.lit("Categories: ") + common.truncate_words(cats, FIELD_WORDS),
+        separator=" | ",
+        ignore_nulls=True,
     )
 
 
@@ -93,25 +91,31 @@ def build(canonical: Canonical, ctx: TaskContext) -> pl.DataFrame:
     # The shown window: the target and up to MAX_HISTORY items before it.
     window = titled.filter(
         (pl.col("n") >= MIN_INTERACTIONS) & (pl.col("pos") >= pl.col("n") - MAX_HISTORY - 1)
-    ).join(items, on="product_id")
+    )
     seqs = (
         window.sort(["user_id", "pos"])
         .group_by("user_id", maintain_order=True)
         .agg(
             history_ids=pl.col("product_id").head(pl.len() - 1),
-            history_text=pl.col("text").head(pl.len() - 1),
             target_id=pl.col("product_id").last(),
-            target_title=pl.col("title").last(),
-            category=pl.col("category").last(),
             source=pl.col("source").last(),
+        )
+        .join(
+            items.select(target_id="product_id", target_title="title", category="category"),
+            on="target_id",
         )
         .with_columns(drop_reason=pl.lit(None, dtype=pl.String))
     )
     all_ood, any_ood = common.ood_flags(pl.concat_list("history_ids", pl.col("target_id")), ctx)
     seqs = common.subsample(
-        seqs, ctx.max_candidates, key=["user_id"], seed=ctx.seed, salt=SALT,
-        ood=all_ood, mixed=any_ood & ~all_ood,
-    )  # fmt: skip
+        seqs,
+        ctx.max_candidates,
+        key=["user_id"],
+        seed=ctx.seed,
+        salt=SALT,
+        ood=all_ood,
+        mixed=any_ood & ~all_ood,
+    )
 
     # Negatives: every title the user ever interacted with is excluded, not only the window.
     pool = (
@@ -161,11 +165,12 @@ def build(canonical: Canonical, ctx: TaskContext) -> pl.DataFrame:
     )
     seqs = seqs.join(opts, on="user_id", how="left")
     history = (
-        seqs.select("user_id", text="history_text")
-        .explode("text")
+        seqs.select("user_id", product_id="history_ids")
+        .explode("product_id")
         .with_columns(n=pl.int_range(1, pl.len() + 1).over("user_id").cast(pl.String))
-        .group_by("user_id")
-        .agg(input=(pl.col("n") + pl.lit(". ") + pl.col("text")).str.join("\n"))
+        .join(items, on="product_id", maintain_order="left")
+        .group_by("user_id", maintain_order=True)
+        .agg(input=(pl.col("n") + pl.lit(". ") + _item_text()).str.join("\n"))
     )
     built = seqs.join(history, on="user_id", how="left").with_columns(
         output=pl.when(pl.col("drop_reason").is_null()).then(pl.col("target_title")),

@@ -53,7 +53,12 @@ def tiny_model(dataset_dir, tmp_path_factory):
     folder = tmp_path_factory.mktemp("tiny") / "model"
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
-    return folder, model, tokenizer
+    # Ops this small gain nothing from threads, and on a busy machine waiting for a second
+    # thread costs more than the op itself.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield folder, model, tokenizer
+    torch.set_num_threads(threads)
 
 
 def test_batched_left_padded_greedy_equals_one_by_one(tiny_model, dataset_dir):

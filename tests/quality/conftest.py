@@ -92,7 +92,11 @@ def sample(task: Task, rng: random.Random, pid: str) -> dict:
     row = {"options": None, "gold_labels": None, "product_ids": [pid]}
     if task.output_format == "triples":
         brand = rng.choice(VOCAB).title()
-        inp = {"title": f"{brand} {title}", "description": words(rng, 20), "attributes": ["brand", "color"]}
+        inp = {
+            "title": f"{brand} {title}",
+            "description": words(rng, 20),
+            "attributes": ["brand", "color"],
+        }
         out = [
             {"attribute": "brand", "value": brand, "source": "title"},
             {"attribute": "color", "value": "None", "source": "None"},
@@ -190,7 +194,9 @@ def write_folder(out, records: pl.DataFrame, quality: dict | None = None) -> dic
             t: {
                 "task": t,
                 "status": "built",
-                "counts": dict(counts.filter(pl.col("task") == t).select("split", "len").iter_rows()),
+                "counts": dict(
+                    counts.filter(pl.col("task") == t).select("split", "len").iter_rows()
+                ),
                 "dropped": {"over_quota": 40, "near_duplicate": 3, "too_few_words": 2},
             }
             for t in sorted(records["task"].unique())

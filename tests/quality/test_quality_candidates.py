@@ -108,10 +108,15 @@ def test_duplicate_choice_does_not_depend_on_row_order(make_task):
 
 def test_pii_is_replaced_and_json_stays_valid(make_task):
     ag_input = json.dumps(
-        {"question": "Mail me at a.b@example.com?", "review snippets": ["Call (555) 123-4567", "ok"]},
+        {
+            "question": "Mail me at a.b@example.com?",
+            "review snippets": ["Call (555) 123-4567", "ok"],
+        },
         ensure_ascii=False,
     )
-    compact = json.dumps({"query": "café www.shop.example/x", "n": 5551234567}, separators=(",", ":"))
+    compact = json.dumps(
+        {"query": "café www.shop.example/x", "n": 5551234567}, separators=(",", ":")
+    )
     rows = [
         {"input": ag_input, "output": "See https://example.com/faq. - John D.", "options": None},
         {"input": compact, "output": "ok then", "options": None},

@@ -42,7 +42,10 @@ def test_each_broken_promise_fails_its_expectation(good_records, tasks):
     df = good_records
     sa = _row(df, "sentiment_analysis")
     df = _edit(df, sa["id"], output="extremely positive")
-    prp0, prp1 = _row(df, "product_relation_prediction"), _row(df, "product_relation_prediction", i=1)
+    prp0, prp1 = (
+        _row(df, "product_relation_prediction"),
+        _row(df, "product_relation_prediction", i=1),
+    )
     df = _edit(df, prp1["id"], id=prp0["id"])
     df = _edit(df, _row(df, "product_matching")["id"], setting="IND_Unknown_Instruction")
     ood_product = _row(df, "sentiment_analysis", "test_ood")["product_ids"][0]
@@ -52,14 +55,17 @@ def test_each_broken_promise_fails_its_expectation(good_records, tasks):
     df = _edit(df, qpr0["id"], output="A,A,C")
     df = _edit(df, qpr1["id"], output=",".join(reversed(qpr1["output"].split(","))))
     sr = _row(df, "sequential_recommendation")
-    df = _edit(df, sr["id"], options=[o for o in sr["options"] if o != sr["output"]][:18] + [sr["output"]])
+    df = _edit(
+        df, sr["id"], options=[o for o in sr["options"] if o != sr["output"]][:18] + [sr["output"]]
+    )
     ave = _row(df, "attribute_value_extraction")
     triples = json.loads(ave["output"])
     triples[0]["value"] = "Nowhere"
     df = _edit(df, ave["id"], output=json.dumps(triples))
     df = _edit(df, _row(df, "product_substitute_identification")["id"], input='{"query": broken')
-    mpc_train, mpc_test = _row(df, "multiclass_product_classification"), _row(
-        df, "multiclass_product_classification", "test_ind"
+    mpc_train, mpc_test = (
+        _row(df, "multiclass_product_classification"),
+        _row(df, "multiclass_product_classification", "test_ind"),
     )
     copies = df.filter(pl.col("input") == mpc_test["input"])["id"].to_list()
     for row_id in copies:  # test_ind and its unseen-instruction copy
@@ -99,21 +105,32 @@ def test_each_broken_promise_fails_its_expectation(good_records, tasks):
 
 def test_table_suites(tasks):
     products = conform(
-        pl.DataFrame({"product_id": ["A", "B", "B"], "source": ["s"] * 3, "price": [1.0, 2.0, 2.0]}),
+        pl.DataFrame(
+            {"product_id": ["A", "B", "B"], "source": ["s"] * 3, "price": [1.0, 2.0, 2.0]}
+        ),
         "products",
     )
     reviews = conform(
         pl.DataFrame(
-            {"review_id": ["r1", "r2"], "source": ["s", "s"], "product_id": ["A", "B"], "rating": [5, 1]}
+            {
+                "review_id": ["r1", "r2"],
+                "source": ["s", "s"],
+                "product_id": ["A", "B"],
+                "rating": [5, 1],
+            }
         ),
         "reviews",
     )
     ok = run_suites({"products": products, "reviews": reviews}, pl.DataFrame(), tasks=tasks)
     assert ok["passed"]  # the duplicate product row is a warning only
-    assert _failed(ok) == {("table:products", "expect_compound_columns_to_be_unique(product_id, source)")}
+    assert _failed(ok) == {
+        ("table:products", "expect_compound_columns_to_be_unique(product_id, source)")
+    }
     bad_products = products.with_columns(pl.Series("product_id", [None, "B", "C"], dtype=pl.String))
     bad_reviews = reviews.with_columns(pl.Series("rating", [7, 1], dtype=pl.Int8))
-    bad = run_suites({"products": bad_products, "reviews": bad_reviews}, pl.DataFrame(), tasks=tasks)
+    bad = run_suites(
+        {"products": bad_products, "reviews": bad_reviews}, pl.DataFrame(), tasks=tasks
+    )
     assert not bad["passed"]
     assert _failed(bad) == {
         ("table:products", "expect_column_values_to_not_be_null(product_id)"),

@@ -33,7 +33,10 @@ def test_validate_passes_a_good_folder_and_fails_a_hand_edited_one(tmp_path, syn
     df = pl.read_parquet(path)
     ood_product = records.filter(pl.col("split") == "test_ood")["product_ids"][0][0]
     df = df.with_columns(
-        pl.when(pl.int_range(pl.len()) == 0).then(pl.lit("superb")).otherwise("output").alias("output"),
+        pl.when(pl.int_range(pl.len()) == 0)
+        .then(pl.lit("superb"))
+        .otherwise("output")
+        .alias("output"),
         pl.when(pl.int_range(pl.len()) == 1)
         .then(pl.lit([ood_product]))
         .otherwise("product_ids")
@@ -53,7 +56,9 @@ def test_validate_passes_a_good_folder_and_fails_a_hand_edited_one(tmp_path, syn
     print_validation(bad)
     captured = capsys.readouterr()
     out = captured.out + captured.err  # the console writes to stderr
-    assert "FAILED" in out and "expect_column_values_to_be_in_set(output)" in out and "superb" in out
+    assert (
+        "FAILED" in out and "expect_column_values_to_be_in_set(output)" in out and "superb" in out
+    )
 
 
 def test_validate_checks_files_and_layout(tmp_path, synth, small):

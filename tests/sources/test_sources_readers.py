@@ -105,3 +105,11 @@ def test_fast_and_careful_readers_agree(tmp_path, monkeypatch):
     assert fast[0]["a"].to_list() == ["4.0", 'café "q" \n two', "1529193600", "true", "-1.5e-07"]
     assert fast[0]["key"][3] == "TRUE"
     assert fast[1].is_empty() and careful[1].is_empty() and fast[2] == careful[2] == 5
+
+
+def test_csv_apostrophe_quotes_with_crlf_and_latin1(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_bytes("'id','title'\r\n'1','noah's ark \u00ae'\r\n'2',''\r\n".encode("latin-1"))
+    rows, rejected, read = read_csv(path, ["id", "title"])
+    assert rows.select("_row", "id", "title").rows() == [(2, "1", "noah's ark ®"), (3, "2", "")]
+    assert rejected.is_empty() and read == 2

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from ecinstruct.text import clean, clean_columns, entity_table
+from ecinstruct.text import clean, clean_columns, clean_list, entity_table
 
 
 def cleaned(*values: str | None) -> list[str | None]:
@@ -53,12 +53,11 @@ def test_whitespace_and_empty_become_null():
 
 
 def test_lists_drop_empty_elements():
-    frame = pl.DataFrame({"l": [["Gift Cards", "</span>", "", "A &amp; B"], [], None]})
-    assert clean_columns(frame, lists=["l"])["l"].to_list() == [
-        ["Gift Cards", "A & B"],
-        [],
-        None,
-    ]
+    frame = pl.DataFrame({"l": [["Gift Cards", "</span>", "", "A &amp; B"], [], None, [""]]})
+    expected = [["Gift Cards", "A & B"], [], None, []]
+    assert clean_columns(frame, lists=["l"])["l"].to_list() == expected
+    table = entity_table(frame, ["l"])
+    assert frame.select(clean_list(pl.col("l"), table))["l"].to_list() == expected
 
 
 def test_clean_is_a_plain_expression():

@@ -65,8 +65,16 @@ def canonical(**tables: list[dict] | pl.DataFrame) -> Canonical:
 
 def review(rid, user, pid, rating=5, text="", ts=0):
     text = text if text != "" else f"review {rid} says this product works well for me every day"
-    return {"review_id": rid, "source": "amazon_reviews_2018", "user_id": user, "product_id": pid,
-            "rating": rating, "summary": "Five Stars", "text": text, "timestamp": ts}  # fmt: skip
+    return {
+        "review_id": rid,
+        "source": "amazon_reviews_2018",
+        "user_id": user,
+        "product_id": pid,
+        "rating": rating,
+        "summary": "Five Stars",
+        "text": text,
+        "timestamp": ts,
+    }
 
 
 def golden_check(name: str, df: pl.DataFrame, n_usable: int = 3, n_dropped: int = 2) -> None:

@@ -17,17 +17,29 @@ def ave_rows(extra_attribute: str | None = None):
     products, attrs = [], []
 
     def attr(pid, name, value, source="title"):
-        attrs.append({"source": "oa_mine", "product_id": pid, "category": "Shoes",
-                      "attribute": name, "value": value, "value_source": source})  # fmt: skip
+        attrs.append(
+            {
+                "source": "oa_mine",
+                "product_id": pid,
+                "category": "Shoes",
+                "attribute": name,
+                "value": value,
+                "value_source": source,
+            }
+        )
 
     for i in range(40):
         pid, brand, color = f"oa:{i:02d}", BRANDS[i % 5], COLORS[i % 4]
-        products.append({
-            "product_id": pid, "source": "oa_mine", "title": f"{brand} Men's Runner {i}",
-            "description": f"Lightweight shoe in {color}." if i % 2 else None,
-            "features": ["Mesh upper", "Rubber sole"] if i % 3 == 0 else [],
-            "category": "Shoes",
-        })  # fmt: skip
+        products.append(
+            {
+                "product_id": pid,
+                "source": "oa_mine",
+                "title": f"{brand} Men's Runner {i}",
+                "description": f"Lightweight shoe in {color}." if i % 2 else None,
+                "features": ["Mesh upper", "Rubber sole"] if i % 3 == 0 else [],
+                "category": "Shoes",
+            }
+        )
         attr(pid, "Brand", brand)
         attr(pid, "Gender", "Men's")
         if i % 2:
@@ -43,6 +55,13 @@ def ave_rows(extra_attribute: str | None = None):
         titled | {"product_id": "oa:43", "title": "Fila Walker", "description": "Colour: Red."},
         titled | {"product_id": "oa:44", "title": "Asics Gel White"},
         titled | {"product_id": "oa:45", "title": "Adidas Samba"},
+        titled
+        | {
+            "product_id": "oa:46",
+            "title": "Trail Shoe",
+            "brand": "Saucony",
+            "features": ["Breathable mesh"],
+        },
     ]
     attr("oa:40", "Brand", "Reebok")  # not in the text
     attr("oa:41", "Brand", "Puma", "image")  # a field the input does not have
@@ -51,6 +70,8 @@ def ave_rows(extra_attribute: str | None = None):
     attr("oa:44", "Color", "Ivory")  # one wrong and one right annotation
     attr("oa:44", "Color", "White")
     attr("oa:44", "Brand", "Asics")
+    attr("oa:46", "Brand", "Saucony", "brand")  # MAVE paragraph sources
+    attr("oa:46", "Material", "mesh", "bullet")
     if extra_attribute:
         attr("oa:45", extra_attribute, "Adidas")
     return products, attrs
@@ -86,7 +107,7 @@ def test_heldout_attributes(kit):
 
 def test_reasons(kit, ave_canonical):
     df = ave.TASK.build(ave_canonical, kit.ctx(ood=OOD))
-    assert df.height == 46 and df["group"].n_unique() == 46
+    assert df.height == 47 and df["group"].n_unique() == 47
     reasons = dict(df.select("group", "drop_reason").drop_nulls().iter_rows())
     assert reasons == {
         "oa:40": "value_not_in_text",
@@ -103,7 +124,7 @@ def test_output_triples(kit, ave_canonical):
         inp, out = json.loads(row["input"]), json.loads(row["output"])
         targets = inp.pop("target attributes")
         assert targets == sorted(targets) == [t["attribute"] for t in out]
-        assert set(inp) <= {"title", "description", "features"} and all(inp.values())
+        assert set(inp) <= {"title", "description", "features", "brand"} and all(inp.values())
         for triple in out:
             assert list(triple) == ["attribute", "value", "source"]
             if triple["value"] == "None":
@@ -115,15 +136,21 @@ def test_output_triples(kit, ave_canonical):
     color = {t["attribute"]: t for t in by_id["oa:43"]}["Color"]
     assert color == {"attribute": "Color", "value": "Red", "source": "description"}
     assert {t["attribute"]: t["value"] for t in by_id["oa:44"]}["Color"] == "White"
+    assert [(t["value"], t["source"]) for t in by_id["oa:46"]] == [
+        ("Saucony", "brand"),
+        ("mesh", "features"),
+    ]
 
 
 def test_heldout_only_in_ood(kit, ave_canonical):
     held = set(ave.heldout_attributes(ave_canonical, 0))
     df = _usable(ave.TASK.build(ave_canonical, kit.ctx(ood=OOD)))
     asked = df.select(
-        "group", t=pl.col("input").map_elements(lambda s: json.loads(s)["target attributes"],
-                                                return_dtype=pl.List(pl.String))
-    )  # fmt: skip
+        "group",
+        t=pl.col("input").map_elements(
+            lambda s: json.loads(s)["target attributes"], return_dtype=pl.List(pl.String)
+        ),
+    )
     for group, targets in asked.iter_rows():
         if group in OOD:
             continue

@@ -13,8 +13,14 @@ KINDS = ["photo editor", "office suite", "antivirus", "tax software", "video stu
 
 def product(pid, title, brand=None, price=None, words=55):
     description = " ".join(f"{title.split()[-1]}-detail{k}" for k in range(words))
-    return {"product_id": pid, "source": "amazon_google_products", "title": title,
-            "description": description, "brand": brand, "price": price}  # fmt: skip
+    return {
+        "product_id": pid,
+        "source": "amazon_google_products",
+        "title": title,
+        "description": description,
+        "brand": brand,
+        "price": price,
+    }
 
 
 def pm_products() -> list[dict]:
@@ -97,8 +103,11 @@ def test_input_fields(kit, pm_canonical):
     assert len(obj["product 1"]["description"].split()) == pm.DESCRIPTION_WORDS
     assert "manufacturer" not in obj["product 2"]  # unknown fields are left out
     # a price of 0 means "unknown" in the catalogue: left out, not shown as free
-    pool_rows = [json.loads(i)["product 2"] for i, ids in zip(df["input"], df["product_ids"], strict=True)
-                 if ids[1].startswith("google:x")]  # fmt: skip
+    pool_rows = [
+        json.loads(i)["product 2"]
+        for i, ids in zip(df["input"], df["product_ids"], strict=True)
+        if ids[1].startswith("google:x")
+    ]
     assert pool_rows and not any("price" in p for p in pool_rows)
 
 

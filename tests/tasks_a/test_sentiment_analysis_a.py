@@ -23,7 +23,7 @@ def sa_canonical(kit):
             f"A{i % 90:02d}",
             rating=5 - i % 5,
             text=f"{texts[i % 5]} (order {i})",
-        )  # fmt: skip
+        )
         for i in range(90)
     ]
     rows += [

@@ -25,12 +25,25 @@ def _users() -> dict[str, list[str]]:
 @pytest.fixture
 def sr_canonical(kit):
     products = kit.products() + [
-        {"product_id": pid, "source": "amazon_reviews_2018", "title": f"Extra item {pid}",
-         "brand": "Generic", "categories": ["Electronics"], "category": "Electronics"}
+        {
+            "product_id": pid,
+            "source": "amazon_reviews_2018",
+            "title": f"Extra item {pid}",
+            "brand": "Generic",
+            "categories": ["Electronics"],
+            "category": "Electronics",
+        }
         for pid in EXTRA
-    ]  # fmt: skip
-    products.append({"product_id": "LONG", "source": "amazon_reviews_2018", "title": LONG_TITLE,
-                     "categories": ["Electronics"], "category": "Electronics"})  # fmt: skip
+    ]
+    products.append(
+        {
+            "product_id": "LONG",
+            "source": "amazon_reviews_2018",
+            "title": LONG_TITLE,
+            "categories": ["Electronics"],
+            "category": "Electronics",
+        }
+    )
     reviews = []
     for user, items in _users().items():
         reviews += [kit.review(f"{user}-{k}", user, pid, ts=100 + k) for k, pid in enumerate(items)]
