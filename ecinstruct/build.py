@@ -24,7 +24,9 @@ from ecinstruct.tasks import REGISTRY
 from ecinstruct.tasks.base import Task, TaskContext
 
 # Canonical columns that name products, per table: the OOD universe is every product an
-# OOD-capable task can show.
+# OOD-capable task can show. The catalogue (`products`) is not listed: a product only matters
+# when some task's samples reference it, and holding out catalogue rows that no OOD-capable
+# task shows would only cost other tasks data.
 PRODUCT_COLUMNS = {
     "reviews": ("product_id",),
     "relations": ("product_id", "related_id"),
@@ -32,7 +34,6 @@ PRODUCT_COLUMNS = {
     "attributes": ("product_id",),
     "judgments": ("product_id",),
     "questions": ("product_id",),
-    "products": ("product_id",),
 }
 
 

@@ -9,11 +9,14 @@ shingle hashes (a test holds us to that). They are computed for all texts at onc
 and candidate pairs come from a polars group-by on band keys, because a Python call per row
 (``MinHash.update`` then ``MinHashLSH.insert``) would dominate a build. The band layout is the
 one datasketch's ``MinHashLSH`` picks for the threshold, weighted towards recall: every
-candidate pair is verified against the estimated Jaccard similarity anyway.
+candidate pair is verified, first by the signatures' estimated Jaccard similarity, then field by
+field for JSON inputs (see `_fields_agree`).
 """
 
 from __future__ import annotations
 
+import json
+import re
 from functools import cache
 
 import numpy as np
@@ -134,6 +137,50 @@ def similarity(sig: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarr
     return (sig[left] == sig[right]).mean(axis=1) if len(left) else np.zeros(0)
 
 
+def _shingle_set(text: str) -> frozenset[str]:
+    words = re.sub(r"[\W_]+", " ", text.lower()).split()
+    if len(words) <= SHINGLE:
+        return frozenset([" ".join(words)])
+    return frozenset(" ".join(words[i : i + SHINGLE]) for i in range(len(words) - SHINGLE + 1))
+
+
+def _fields(text: str) -> dict[str, frozenset[str]]:
+    """Shingles per top-level field of a JSON object text; one field for any other text."""
+    obj = None
+    if text[:1] == "{":
+        try:
+            obj = json.loads(text)
+        except ValueError:
+            pass
+    if not isinstance(obj, dict):
+        return {"": _shingle_set(text)}
+    return {
+        k: _shingle_set(v if isinstance(v, str) else json.dumps(v, ensure_ascii=False))
+        for k, v in obj.items()
+    }
+
+
+def _fields_agree(a: str, b: str, threshold: float) -> bool:
+    """Every field of `a` is a near-duplicate of the same field of `b` (exact Jaccard).
+
+    Inputs often pair a short distinguishing part with long shared context (a question and the
+    product's review snippets): two different questions about one product are not duplicates,
+    though their whole texts are 95% alike.
+    """
+    fa, fb = _fields(a), _fields(b)
+    if fa.keys() != fb.keys():
+        return False
+    return all(len(fa[k] & fb[k]) >= threshold * len(fa[k] | fb[k]) for k in fa)
+
+
+def _verify(texts: list[str], sig: np.ndarray, left, right, threshold: float) -> np.ndarray:
+    """Candidate pairs that are near-duplicates: by signature, then field by field."""
+    ok = similarity(sig, left, right) >= threshold
+    for i in np.flatnonzero(ok):
+        ok[i] = _fields_agree(texts[left[i]], texts[right[i]], threshold)
+    return ok
+
+
 def near_duplicates(texts: pl.Series, threshold: float = THRESHOLD) -> tuple[np.ndarray, dict]:
     """Indices of texts to drop: all but the first (lowest index) of each near-duplicate cluster.
 
@@ -162,15 +209,15 @@ def near_duplicates(texts: pl.Series, threshold: float = THRESHOLD) -> tuple[np.
     )
     left = pairs["row"].to_numpy()
     right = pairs["other"].to_numpy()
-    sim = similarity(sig, left, right)
-    ok = sim >= threshold
+    ok = _verify(texts.to_list(), sig, left, right, threshold)
+    n_candidates = len(left)
     left, right = left[ok], right[ok]
     graph = coo_matrix((np.ones(len(left)), (left, right)), shape=(n, n))
     _, label = connected_components(graph, directed=False)
     first = np.full(label.max() + 1 if n else 0, n, dtype=np.int64)
     np.minimum.at(first, label, np.arange(n))
     drop = np.flatnonzero((first[label] != np.arange(n)) & has)
-    return drop, {"candidate_pairs": int(len(sim)), "verified_pairs": int(ok.sum())}
+    return drop, {"candidate_pairs": n_candidates, "verified_pairs": int(ok.sum())}
 
 
 def matches_of(
@@ -179,7 +226,8 @@ def matches_of(
     """For each query text, the index of its most similar near-duplicate among `references`
     (lowest index on ties), or -1 when it has none."""
     nq = len(queries)
-    sig, has = signatures(pl.concat([queries, references]))
+    texts = pl.concat([queries, references])
+    sig, has = signatures(texts)
     rows = np.flatnonzero(has)
     keys = _band_keys(sig[rows], rows)
     ref = np.full(nq, -1, np.int64)
@@ -191,7 +239,7 @@ def matches_of(
     left = pairs["row"].to_numpy()
     right = pairs["row_ref"].to_numpy()
     sim = similarity(sig, left, right)
-    ok = sim >= threshold
+    ok = _verify(texts.to_list(), sig, left, right, threshold)
     best = (
         pl.DataFrame({"q": left[ok], "ref": right[ok] - nq, "sim": sim[ok]})
         .sort("q", "sim", "ref", descending=[False, True, False])

@@ -32,8 +32,9 @@ def load(ctx: LoadContext) -> dict[str, pl.DataFrame]:
     for key in ("positives", "negatives"):
         if ctx.has(key):
             records = _records(ctx, ctx.jsonl(key, FIELDS))
-            products.append(_products(records))
-            attributes.append(_attributes(ctx, records, positive=key == "positives"))
+            paragraphs = _paragraphs(records)
+            products.append(_products(records, paragraphs))
+            attributes.append(_attributes(ctx, records, paragraphs, key == "positives"))
     # The same product in both files is expected: keep its first product row.
     merged = pl.concat(products).unique("product_id", keep="first", maintain_order=True)
     found = pl.concat(attributes)
@@ -82,8 +83,8 @@ def _paragraphs(records: pl.DataFrame) -> pl.DataFrame:
     return clean_columns(exploded, text=["text"])
 
 
-def _products(records: pl.DataFrame) -> pl.DataFrame:
-    paragraphs = _paragraphs(records).filter(pl.col("text").is_not_null())
+def _products(records: pl.DataFrame, paragraphs: pl.DataFrame) -> pl.DataFrame:
+    paragraphs = paragraphs.filter(pl.col("text").is_not_null())
     texts = paragraphs.group_by("_rec", maintain_order=True).agg(
         title=pl.col("text").filter(pl.col("source") == "title").first(),
         description=pl.col("text").filter(pl.col("source") == "description").str.join(" "),
@@ -103,7 +104,9 @@ def _products(records: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _attributes(ctx: LoadContext, records: pl.DataFrame, positive: bool) -> pl.DataFrame:
+def _attributes(
+    ctx: LoadContext, records: pl.DataFrame, paragraphs: pl.DataFrame, positive: bool
+) -> pl.DataFrame:
     """One row per (product, attribute); positives take their first evidence span."""
     keys = (
         records.select("_rec", "_file", "_row", "product_id", "category", "attributes")
@@ -121,7 +124,7 @@ def _attributes(ctx: LoadContext, records: pl.DataFrame, positive: bool) -> pl.D
     rows = pl.concat([spans, bare], how="diagonal_relaxed").with_columns(
         pid=to_int(pl.col("pid").cast(pl.String)), begin=to_int(pl.col("begin").cast(pl.String))
     )
-    sources = _paragraphs(records).select("_rec", "pid", value_source="source")
+    sources = paragraphs.select("_rec", "pid", value_source="source")
     if positive:
         rows = rows.join(sources, on=["_rec", "pid"], how="left")
         rows = clean_columns(rows, text=["value"])
