@@ -37,6 +37,12 @@ def print_summary(manifest: dict, out: Path) -> None:
         for row in manifest["rejected"]:
             rej.add_row(row["source"], row["reason"], str(row["rows"]))
         console.print(rej)
+    for src in manifest.get("sources", []):
+        if src.get("rows_out_of_scope"):
+            console.print(
+                f"{src['kind']} {src['file']}: {src['rows_out_of_scope']:,} rows out of scope "
+                "(not loaded, e.g. a locale other than US)"
+            )
     gate = manifest["gate"]
     verdict = "[green]passed[/green]" if gate["passed"] else "[red]FAILED — not publishable[/red]"
     secs = manifest.get("timings_s", {}).get("total", 0)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from functools import cache
 
+import numpy as np
 import polars as pl
 
 from quality.text import free_text, tokens
@@ -89,55 +90,72 @@ def _top_languages(words: set[str]) -> set[str]:
     return {k for k, n in counts.items() if n == best}
 
 
-def evidence(text: pl.Expr) -> list[pl.Expr]:
-    """Columns _n_en, _n_foreign(_distinct), _n_words, _letters, _latin for `non_english`."""
-    words = tokens(text)
-    foreign = frozenset().union(*(v for k, v in FUNCTION_WORDS.items() if k != "en"))
-    raw = free_text(text).fill_null("")
-    return [
-        words.list.eval(pl.element().is_in(list(FUNCTION_WORDS["en"]))).list.sum().alias("_n_en"),
-        words.list.eval(pl.element().is_in(list(foreign))).list.sum().alias("_n_foreign"),
+FOREIGN = frozenset().union(*(v for k, v in FUNCTION_WORDS.items() if k != "en"))
+
+
+def _evidence(texts: pl.Series) -> pl.DataFrame:
+    """Per text: _n_en, _n_foreign, _n_words, _non_latin (letters), cheap enough for every row."""
+    return (
+        pl.DataFrame({"t": texts})
+        .with_columns(tokens(pl.col("t")).alias("_w"))
+        .with_columns(
+            pl.col("_w")
+            .list.eval(pl.element().is_in(list(FUNCTION_WORDS["en"])))
+            .list.sum()
+            .alias("_n_en"),
+            pl.col("_w")
+            .list.eval(pl.element().is_in(list(FOREIGN)))
+            .list.sum()
+            .alias("_n_foreign"),
+            pl.col("_w").list.len().alias("_n_words"),
+            free_text(pl.col("t"))
+            .str.count_matches(r"[\p{L}&&\P{Latin}]")
+            .fill_null(0)
+            .alias("_non_latin"),
+        )
+    )
+
+
+def _decide(df: pl.DataFrame) -> pl.DataFrame:
+    """_script and _suspect for rows that may be non-English (the rest cannot be)."""
+    return df.with_columns(
         # Distinct ones: a product name repeated ("MAS 90 ... MAS 200") is not a language.
-        words.list.unique()
-        .list.eval(pl.element().is_in(list(foreign)))
+        pl.col("_w")
+        .list.unique()
+        .list.eval(pl.element().is_in(list(FOREIGN)))
         .list.sum()
-        .alias("_n_foreign_distinct"),
-        words.list.len().alias("_n_words"),
-        raw.str.count_matches(r"\p{L}").alias("_letters"),
-        raw.str.count_matches(r"\p{Latin}").alias("_latin"),
-    ]
-
-
-def non_english(texts: pl.Series) -> tuple[pl.Series, dict]:
-    """Boolean Series: True where the text is clearly not English; plus counts for the report."""
-    df = pl.DataFrame({"t": texts}).with_columns(evidence(pl.col("t")))
-    non_latin = pl.col("_letters") - pl.col("_latin")
-    df = df.with_columns(
+        .alias("_n_distinct"),
+        free_text(pl.col("t")).str.count_matches(r"\p{L}").alias("_letters"),
+    ).with_columns(
         (
-            (non_latin >= MIN_NON_LATIN_LETTERS)
-            & (non_latin >= NON_LATIN_SHARE * pl.col("_letters"))
+            (pl.col("_non_latin") >= MIN_NON_LATIN_LETTERS)
+            & (pl.col("_non_latin") >= NON_LATIN_SHARE * pl.col("_letters"))
         ).alias("_script"),
         (
-            (pl.col("_n_foreign_distinct") >= MIN_FOREIGN)
+            (pl.col("_n_distinct") >= MIN_FOREIGN)
             & (pl.col("_n_foreign") >= FOREIGN_SHARE * pl.col("_n_words"))
             & (pl.col("_n_foreign") > 2 * pl.col("_n_en"))
         ).alias("_suspect"),
     )
+
+
+def non_english(texts: pl.Series) -> tuple[pl.Series, dict]:
+    """Boolean Series: True where the text is clearly not English; plus counts for the report."""
+    ev = _evidence(texts).with_row_index("_i")
+    maybe = (pl.col("_n_foreign") >= MIN_FOREIGN) | (pl.col("_non_latin") >= MIN_NON_LATIN_LETTERS)
+    df = _decide(ev.filter(maybe))
+    flags = np.zeros(len(texts), bool)
+    flags[df.filter("_script")["_i"].to_numpy()] = True
     suspects = df.filter(pl.col("_suspect") & ~pl.col("_script"))
     confirmed: list[bool] = []
     if suspects.height:
         detector, english = _detector()
         found = detector.detect_languages_in_parallel_of(suspects["t"].to_list())
-        words = suspects.select(tokens(pl.col("t")).list.unique())[:, 0].to_list()
         confirmed = [
             lang is not None and lang != english and _code(lang) in _top_languages(set(w))
-            for lang, w in zip(found, words, strict=True)
+            for lang, w in zip(found, suspects["_w"].to_list(), strict=True)
         ]
-    flags = df["_script"].to_list()
-    it = iter(confirmed)
-    for i, (script, sus) in enumerate(zip(flags, df["_suspect"].to_list(), strict=True)):
-        if sus and not script:
-            flags[i] = next(it)
+        flags[suspects["_i"].to_numpy()] = confirmed
     stats = {
         "by_script": int(df["_script"].sum()),
         "model_checked": suspects.height,

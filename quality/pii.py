@@ -50,7 +50,7 @@ _NOT_A_NAME = frozenset(
     "happy satisfied verified gift card review reviewer anonymous".split()
 )
 # Cheap superset of every pattern, run vectorised to skip the rows that cannot match.
-_PREFILTER = r"@|https?://|www\.|\d{3}[\s.-]\d{4}|\+\d|(?i:my name is)|(?:^|\s)[-–—~]\s*[A-Z][a-z]"
+_PREFILTER = r"@|https?://|www\.|\d{3}[\s.-]\d{4}|\+\d{1,3}[\s.-]\d|(?i:my name is)|(?:^|[.!?])\s*[-–—~]\s*[A-Z]"
 
 
 def usable_names(names: Iterable[str | None]) -> list[str]:

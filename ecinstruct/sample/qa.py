@@ -1,8 +1,9 @@
 """Product question answering files: AmazonQA, ePQA and McAuley Amazon QA.
 
-Questions ask about a product's real attributes. An answerable AmazonQA question has a review
-snippet that states the answer and a most-helpful answer that agrees with it; an unanswerable
-one asks about something no snippet mentions. ePQA gives each question ten candidate
+Questions ask about a product's real attributes or about general aspects (cleaning, weight,
+warranty...). An AmazonQA question is answerable exactly when one of its review snippets
+states the answer (the most helpful answer agrees with it); otherwise the snippets are
+unrelated chatter, while the question and its community answers look just the same. ePQA gives each question ten candidate
 evidences labelled 2 (answers), 1 (partly) or 0 (irrelevant), with written answers for 1 and 2.
 """
 
@@ -33,20 +34,30 @@ FILLER_SNIPPETS = [
     "I would buy this again as a gift.",
     "It looks nicer than in the pictures.",
     "After three months of use it still works like new.",
-    "The smell went away after a day.",
+    "The color matched the photos on the listing.",
     "My only complaint is the packaging.",
 ]
-UNANSWERABLE = [
-    ("Is it dishwasher safe?", "Yes, I put mine in the dishwasher all the time."),
-    ("Does it come with a warranty card?", "Mine did not include a warranty card."),
-    ("Where is this manufactured?", "The box says it is made in China."),
-    ("Can I return it after 60 days?", "I think the return window is 30 days."),
-    ("Is the packaging recyclable?", "The outer box is cardboard, so yes."),
-    (
-        "Does it work with an international power supply?",
-        "I used mine in Europe with an adapter and it was fine.",
-    ),
-]
+# Questions about general aspects: (question, snippet that answers it, answer). Asked with
+# the snippet they are answerable; asked without it, not. Attribute questions work the same
+# way, so answerability depends on the snippets, not on the wording of the question.
+ASPECTS = [
+    ("Is it dishwasher safe?", "I put it in the dishwasher every week and it still looks new.",
+     "Yes, it goes in the dishwasher."),
+    ("Does it come with a warranty card?", "A warranty card was in the box.",
+     "Yes, there is a warranty card in the box."),
+    ("Where is this manufactured?", "The box says it is made in Vietnam.",
+     "It is made in Vietnam."),
+    ("Is the packaging recyclable?", "The packaging is all cardboard, easy to recycle.",
+     "Yes, the packaging is cardboard."),
+    ("Does it work with an international power supply?",
+     "I used it in Europe with a plug adapter and it was fine.", "Yes, with a plug adapter."),
+    ("Is it easy to clean?", "Cleaning it takes seconds with a damp cloth.",
+     "Yes, a damp cloth is enough."),
+    ("How heavy is it?", "It is lighter than I expected, under two pounds.",
+     "It weighs under two pounds."),
+    ("Does it have a strong smell?", "There was no smell at all out of the box.",
+     "No, it has no smell."),
+]  # fmt: skip
 WEAK_ANSWERS = [
     "Not sure, sorry.",
     "I don't know.",
@@ -94,15 +105,15 @@ def write_amazonqa(
                 p = cat.product(i)
                 snippets = py.sample(FILLER_SNIPPETS, py.randint(3, 7))
                 answerable = py.random() < 0.55
-                if answerable:
+                if py.random() < 0.65:
                     q, qtype, best, snippet = _question(p, py)
                 else:
-                    q, best = py.choice(UNANSWERABLE)
+                    q, snippet, best = py.choice(ASPECTS)
                     qtype = "yesno" if q.startswith(("Is", "Does", "Can")) else "descriptive"
                 if (p.asin, q) in asked:
                     continue
                 asked.add((p.asin, q))
-                if answerable:
+                if answerable:  # the snippet that states the answer is among the evidence
                     snippets.insert(py.randrange(len(snippets) + 1), snippet)
                 top = py.randint(3, 40)
                 answers = [{"answerText": best, "helpful": [top, top + py.randint(0, 5)]}]

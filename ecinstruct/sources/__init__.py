@@ -74,6 +74,7 @@ def _provenance(
                     "sha256": digests[path].result(),
                     "rows_read": ctx.rows_read.get((key, name), 0),
                     "rows_rejected": per_file.get(name, 0),
+                    "rows_out_of_scope": ctx.out_of_scope.get((key, name), 0),
                 }
             )
     return rows

@@ -26,6 +26,9 @@ class LoadContext:
         self.kind = spec.kind
         self._progress = progress  # a rich Progress, or None for silence
         self.rows_read: dict[tuple[str, str], int] = {}
+        # Rows a reader skipped as outside the build's scope (e.g. non-US ESCI locales):
+        # not rejections, but counted so nothing leaves the build unaccounted for.
+        self.out_of_scope: dict[tuple[str, str], int] = {}
         self._rejected: list[pl.DataFrame] = []
 
     def has(self, key: str) -> bool:
@@ -50,7 +53,13 @@ class LoadContext:
     ) -> pl.DataFrame:
         """`columns` (+ `optional`) of every Parquet file of `key`, as strings; rows
         failing `keep` are out of scope (see `parquet.read_parquet`)."""
-        return self._each(key, lambda path: read_parquet(path, columns, optional or [], keep))
+        def read(path: Path):
+            rows, rejected, count = read_parquet(path, columns, optional or [], keep)
+            name = (key, self.spec.display(path))
+            self.out_of_scope[name] = self.out_of_scope.get(name, 0) + count - rows.height
+            return rows, rejected, count
+
+        return self._each(key, read)
 
     def reject(self, rejected: pl.DataFrame) -> None:
         self._rejected.append(rejected)

@@ -85,3 +85,10 @@ def test_unknown_task_is_a_clear_error(sample_toml, tmp_path):
     with pytest.raises(UserError, match="unknown task"):
         run(BuildConfig(sources=sample_toml, out=tmp_path / "x", tasks=("nope",), progress=False))
     assert not (tmp_path / "x").exists()
+
+
+def test_out_of_scope_rows_are_counted_not_silently_dropped(small_build):
+    _, manifest = small_build
+    esci = [s for s in manifest["sources"] if s["kind"] == "esci" and s["key"] == "examples"]
+    assert esci and esci[0]["rows_out_of_scope"] > 0
+    assert all(s["rows_out_of_scope"] <= s["rows_read"] for s in manifest["sources"])

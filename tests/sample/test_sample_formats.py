@@ -11,6 +11,10 @@ from collections import Counter, defaultdict
 import pyarrow.parquet as pq
 import pytest
 
+from ecinstruct.sample.qa import FILLER_SNIPPETS
+from ecinstruct.sample.vocab import TYPES
+
+ATTRIBUTE_VALUES = {v for _, t in TYPES for _, values in t.attrs for v in values}
 REVIEW_KEYS_2018 = [
     "image",
     "overall",
@@ -282,11 +286,20 @@ def test_question_answering_files(mid_sample, real_dir):
     assert len({(q["asin"], q["questionText"]) for q in qa}) == len(qa)
     for q in qa:
         assert all(0 <= a["helpful"][0] <= a["helpful"][1] for a in q["answers"])
+        # Answerable exactly when a snippet other than generic chatter is present.
+        stating = [s for s in q["review_snippets"] if s not in FILLER_SNIPPETS]
+        assert len(stating) == int(q["is_answerable"]), q
         best = max(q["answers"], key=lambda a: a["helpful"][0])["answerText"]
-        if q["is_answerable"]:  # the best answer's value is stated in a snippet
-            value = re.sub(r"^(Yes, it is|No, mine is|It is|The .+? is) ", "", best)
-            value = value.split(", not ")[0].rstrip(".")
-            assert any(value in s for s in q["review_snippets"]), (best, q["review_snippets"])
+        value = re.sub(r"^(Yes, it is|No, mine is|It is|The .+? is) ", "", best)
+        value = value.split(", not ")[0].rstrip(".")
+        if q["is_answerable"] and value in ATTRIBUTE_VALUES:  # the snippet states the value
+            assert value in stating[0], (best, stating)
+    # Answerability is not given away by the question's wording alone.
+    for answerable in (True, False):
+        questions = [q for q in qa if q["is_answerable"] == answerable]
+        assert 0.2 < sum(
+            q["questionText"].startswith(("What", "Can you")) for q in questions
+        ) / len(questions)
 
     with open(mid_sample.parent / "product_qa/ePQA_sample.csv", encoding="utf-8", newline="") as f:
         epqa = list(csv.DictReader(f))
