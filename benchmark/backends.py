@@ -12,14 +12,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from benchmark import baselines
+from benchmark.generation import STOP, generate
 from benchmark.tasks import REGISTRY
 from ecinstruct.errors import UserError
 from training.prompt import build_prompt
 
 Progress = Callable[[int], None]
 TrainLoader = Callable[[], list[dict]]
-# A model that keeps writing after its answer starts a new alpaca section.
-STOP = ["\n###"]
 
 
 class PredictionsBackend:
@@ -102,8 +101,6 @@ class ModelBackend:
         return self._loaded
 
     def predict(self, task: str, records: Sequence[dict], train: TrainLoader, progress: Progress):
-        from benchmark.generation import generate
-
         model, tokenizer = self._load()
         prompts = [build_prompt(r, self.prompt, tokenizer) for r in records]
         texts, truncated = generate(
@@ -142,7 +139,7 @@ class EndpointBackend:
             "prompt": prompts,
             "max_tokens": max_tokens,
             "temperature": 0,
-            "stop": STOP,
+            "stop": list(STOP),
         }
         request = urllib.request.Request(
             self.url,
@@ -212,7 +209,9 @@ class VLLMBackend:
             )
         tokenizer = self._llm.get_tokenizer()
         prompts = [build_prompt(r, self.prompt, tokenizer) for r in records]
-        params = SamplingParams(temperature=0, max_tokens=REGISTRY[task].max_new_tokens, stop=STOP)
+        params = SamplingParams(
+            temperature=0, max_tokens=REGISTRY[task].max_new_tokens, stop=list(STOP)
+        )
         lora = LoRARequest("adapter", 1, self.adapter) if self.adapter else None
         outputs = self._llm.generate(prompts, params, lora_request=lora)
         progress(len(records))

@@ -9,18 +9,25 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+# A model that keeps writing after its answer starts a new alpaca section; the parser cuts there
+# anyway, so generating past it is wasted time.
+STOP = ("\n###",)
 
-def generation_config(tokenizer, max_new_tokens: int, sample: bool = False, **sampling):
+
+def generation_config(
+    tokenizer, max_new_tokens: int, stop: Sequence[str] | None = None, **sampling
+):
     """An explicit config, so a model's own defaults (temperature, top_p...) never leak in."""
     from transformers import GenerationConfig
 
     return GenerationConfig(
         max_new_tokens=max_new_tokens,
-        do_sample=sample,
+        do_sample=bool(sampling),
         num_beams=1,
         pad_token_id=tokenizer.pad_token_id,
         eos_token_id=tokenizer.eos_token_id,
-        **(sampling if sample else {}),
+        stop_strings=list(stop) if stop else None,
+        **sampling,
     )
 
 
@@ -37,13 +44,15 @@ def generate(
     add_special_tokens: bool = True,
     progress: Callable[[int], None] | None = None,
     sort_by_length: bool = True,
+    stop: Sequence[str] | None = STOP,
     **sampling,
 ) -> tuple[list[str], int]:
     """Answers (new tokens only, special tokens dropped) in prompt order, and the number of
     prompts cut from the left to fit the model's context (counted, never silent).
 
-    `sampling` (e.g. temperature=0.15, top_p=0.95) switches greedy decoding to sampling; the
-    benchmark never does, scripts/bench_generation.py does to time the reference setting.
+    A row stops at EOS or at a `stop` string. `sampling` (e.g. temperature=0.15, top_p=0.95)
+    switches greedy decoding to sampling; the benchmark never does, scripts/bench_generation.py
+    does to time the reference setting.
     """
     import torch
 
@@ -59,7 +68,7 @@ def generate(
     if sort_by_length:
         # Longest first: a batch that does not fit in memory fails at once, not at the end.
         order.sort(key=lambda i: -len(ids[i]))
-    config = generation_config(tokenizer, max_new_tokens, bool(sampling), **sampling)
+    config = generation_config(tokenizer, max_new_tokens, stop, **sampling)
     device = next(model.parameters()).device
     answers: list[str] = [""] * len(ids)
     for start in range(0, len(order), batch_size):
@@ -67,7 +76,7 @@ def generate(
         batch = tokenizer.pad({"input_ids": [ids[i] for i in rows]}, return_tensors="pt")
         batch = {k: v.to(device) for k, v in batch.items()}
         with torch.inference_mode():
-            out = model.generate(**batch, generation_config=config)
+            out = model.generate(**batch, generation_config=config, tokenizer=tokenizer)
         new = out[:, batch["input_ids"].shape[1] :]
         for i, text in zip(
             rows, tokenizer.batch_decode(new, skip_special_tokens=True), strict=True

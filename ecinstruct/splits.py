@@ -31,9 +31,10 @@ def ood_products(
     """The held-out products, one column `product_id`.
 
     `universe` has product_id, source, category: every product that an OOD-capable task can
-    show. A product from a source with configured `ood_categories` is held out when its category
-    is one of them; a product from any other source is held out when its seeded hash falls
-    under `fraction`. A product held out by any of its rows is held out.
+    show. A product that any source with configured `ood_categories` knows is decided by
+    category alone (held out when one of those rows has a held-out category), so an ASIN shared
+    with another source follows the configured split; a product only other sources know is
+    held out when its seeded hash falls under `fraction`.
     """
     if universe.is_empty():
         return pl.DataFrame(schema={"product_id": pl.String})
@@ -44,14 +45,23 @@ def ood_products(
         },
         schema={"source": pl.String, "ood_cats": pl.List(pl.String)},
     )
-    df = universe.join(configured, on="source", how="left")
-    by_category = pl.col("ood_cats").is_not_null()
+    per_product = (
+        universe.join(configured, on="source", how="left")
+        .with_columns(
+            pl.col("category").is_in(pl.col("ood_cats")).fill_null(False).alias("cat_held"),
+        )
+        .group_by("product_id")
+        .agg(
+            pl.col("ood_cats").is_not_null().any().alias("by_category"),
+            (pl.col("cat_held") & pl.col("ood_cats").is_not_null()).any().alias("cat_held"),
+        )
+    )
     held = (
-        pl.when(by_category)
-        .then(pl.col("category").is_in(pl.col("ood_cats")).fill_null(False))
+        pl.when(pl.col("by_category"))
+        .then(pl.col("cat_held"))
         .otherwise(unit_hash(pl.col("product_id"), seed, 1) < fraction)
     )
-    return df.filter(held).select("product_id").unique().sort("product_id")
+    return per_product.filter(held).select("product_id").sort("product_id")
 
 
 def side(cands: pl.DataFrame, ood: pl.DataFrame) -> pl.Series:

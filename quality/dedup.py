@@ -110,10 +110,16 @@ def signatures_of(doc: np.ndarray, h: np.ndarray, n: int) -> tuple[np.ndarray, n
     docs = doc[starts]
     has[docs] = True
     mixed = _fmix32(h)
-    # One permutation at a time: a (shingles x permutations) block would not fit in cache.
+    # One permutation at a time, in place: a (shingles x permutations) block would not fit in
+    # cache, and fresh temporaries per permutation cost more than the arithmetic.
+    tmp = np.empty_like(mixed)
+    by_perm = np.empty((NUM_PERM, len(docs)), np.uint32)
     with np.errstate(over="ignore"):
         for k in range(NUM_PERM):
-            sig[docs, k] = np.minimum.reduceat(mixed * a[k] + b[k], starts)
+            np.multiply(mixed, a[k], out=tmp)
+            np.add(tmp, b[k], out=tmp)
+            np.minimum.reduceat(tmp, starts, out=by_perm[k])
+    sig[docs] = by_perm.T
     return sig, has
 
 

@@ -105,12 +105,30 @@ def record_facts(records: pl.DataFrame, tasks: Mapping[str, Task]) -> pl.DataFra
         .agg((pl.col("options") == pl.col("output")).sum().alias("n"))
         .sort("_r")["n"]
     )
-    fixed = {name: sorted(t.options) for name, t in tasks.items() if t.options}
-    options_sorted = records["options"].list.sort().to_list()
-    matches_task = [
-        task not in fixed or opts == fixed[task]
-        for task, opts in zip(records["task"].to_list(), options_sorted, strict=True)
-    ]
+    fixed = pl.DataFrame(
+        {
+            "task": [n for n, t in tasks.items() if t.options],
+            "_fixed": [sorted(t.options) for t in tasks.values() if t.options],
+        },
+        schema={"task": pl.String, "_fixed": pl.List(pl.String)},
+    )
+    matches_task = (
+        records.select("task", "options")
+        .join(fixed, on="task", how="left", maintain_order="left")
+        .select(
+            (pl.col("_fixed").is_null() | (pl.col("options").list.sort() == pl.col("_fixed")))
+            .fill_null(False)
+            .alias("m")
+        )["m"]
+    )
+    # Per task: one task's JSON inputs share a schema, so polars can parse them all at once.
+    json_ok = (
+        records.select("task", "input")
+        .with_row_index("_r")
+        .group_by("task")
+        .map_groups(lambda g: g.with_columns(json_object_ok(g["input"]).alias("ok")))
+        .sort("_r")["ok"]
+    )
     df = records.with_columns(
         pl.col("options").list.len().fill_null(0).alias("n_options"),
         pl.col("options").list.n_unique().fill_null(0).alias("n_distinct_options"),
@@ -128,7 +146,7 @@ def record_facts(records: pl.DataFrame, tasks: Mapping[str, Task]) -> pl.DataFra
         .then(pl.lit("json"))
         .otherwise(pl.lit("text"))
         .alias("input_kind"),
-        json_object_ok(records["input"]).alias("input_json_ok"),
+        json_ok.alias("input_json_ok"),
         pl.col("gold_labels").is_null().alias("gold_labels_null"),
     )
     ave = [(True, True)] * df.height

@@ -15,8 +15,10 @@ What is detectable with patterns, and so what is replaced:
   from, so a name can only be recognised by its text). Known names are used only when they look
   like a personal name: two or three capitalised words, none of them a word like "Customer".
 
-JSON texts (objects or lists) are scrubbed value by value and re-serialised the way they were
-written, so they stay valid JSON and keep their key order and spacing.
+JSON texts (objects or lists) are scrubbed string value by string value, each replaced value
+re-encoded with ``json.dumps``: the text stays valid JSON, and keys, numbers, spacing and
+escaping stay exactly as they were (re-serialising the whole object would turn ``46.10`` into
+``46.1``).
 """
 
 from __future__ import annotations
@@ -88,27 +90,25 @@ def scrub_text(text: str, counts: Counter, names: re.Pattern | None = None) -> s
     return text
 
 
-def _walk(obj, counts: Counter, names: re.Pattern | None):
-    if isinstance(obj, str):
-        return scrub_text(obj, counts, names)
-    if isinstance(obj, list):
-        return [_walk(v, counts, names) for v in obj]
-    if isinstance(obj, dict):
-        return {k: _walk(v, counts, names) for k, v in obj.items()}
-    return obj
+# A JSON string literal, and whether it is an object key (followed by a colon).
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"(\s*:)?')
 
 
-def _dumper(text: str, obj) -> dict:
-    """json.dumps arguments that reproduce `text` from `obj` (spacing, escaping)."""
-    for kwargs in (
-        {"ensure_ascii": False},
-        {"ensure_ascii": False, "separators": (",", ":")},
-        {"ensure_ascii": True},
-        {"ensure_ascii": True, "separators": (",", ":")},
-    ):
-        if json.dumps(obj, **kwargs) == text:
-            return kwargs
-    return {"ensure_ascii": False}
+def _scrub_json(text: str, counts: Counter, names: re.Pattern | None) -> str:
+    """Scrub each string value of a JSON text in place: everything else (keys, numbers,
+    spacing, escaping) stays byte for byte, and every replaced literal is a valid one."""
+
+    def one(m: re.Match) -> str:
+        if m.group(1):  # a key
+            return m.group(0)
+        literal = m.group(0)
+        value = json.loads(literal)
+        clean = scrub_text(value, counts, names)
+        if clean == value:
+            return literal
+        return json.dumps(clean, ensure_ascii="\\u" in literal)
+
+    return _JSON_STRING.sub(one, text)
 
 
 def scrub_value(text: str | None, counts: Counter, names: re.Pattern | None = None) -> str | None:
@@ -117,16 +117,10 @@ def scrub_value(text: str | None, counts: Counter, names: re.Pattern | None = No
         return None
     if text[:1] in "{[":
         try:
-            obj = json.loads(text)
+            json.loads(text)
         except ValueError:
-            obj = None
-        if isinstance(obj, dict | list):
-            local: Counter = Counter()
-            clean = _walk(obj, local, names)
-            if not local:
-                return text
-            counts.update(local)
-            return json.dumps(clean, **_dumper(text, obj))
+            return scrub_text(text, counts, names)
+        return _scrub_json(text, counts, names)
     return scrub_text(text, counts, names)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
+import numpy as np
 import polars as pl
 
 from ecinstruct import audit
@@ -28,6 +29,8 @@ HELD_OUT = ("validation", "test_ind", "test_ood")
 
 
 def _short(value):
+    if isinstance(value, np.generic):  # numpy scalars from pandas
+        value = value.item()
     if isinstance(value, str) and len(value) > MAX_EXAMPLE_CHARS:
         return value[: MAX_EXAMPLE_CHARS - 1] + "…"
     if isinstance(value, float | int | str | bool) or value is None:
@@ -74,8 +77,26 @@ class _Runner:
         self.source = self.context.data_sources.add_pandas("ecinstruct")
         self.n = 0
 
-    def run(self, suite: str, df: pl.DataFrame, exps: list[Exp], index: list[str]) -> list[dict]:
+    def _validate(self, name: str, frame, exps: list[Exp], result_format: dict) -> list:
+        """(Exp, great-expectations result) pairs, in the order of `exps`."""
         gx = self.gx
+        self.n += 1
+        asset = self.source.add_dataframe_asset(f"asset{self.n}")
+        batch_def = asset.add_batch_definition_whole_dataframe(f"batch{self.n}")
+        made = [
+            getattr(gx.expectations, e.kind)(**e.kwargs, severity=e.severity, description=e.why)
+            for e in exps
+        ]
+        # Built whole, then added once: each add to a stored suite re-serialises all of it.
+        gx_suite = self.context.suites.add(
+            gx.ExpectationSuite(name=f"{name}#{self.n}", expectations=made)
+        )
+        by_id = {e.id: exp for exp, e in zip(exps, gx_suite.expectations, strict=True)}
+        batch = batch_def.get_batch(batch_parameters={"dataframe": frame})
+        result = batch.validate(gx_suite, result_format=result_format)
+        return [(by_id[r.expectation_config.id], r) for r in result.results]
+
+    def run(self, suite: str, df: pl.DataFrame, exps: list[Exp], index: list[str]) -> list[dict]:
         missing = [c for e in exps for c in e.columns if c not in df.columns]
         rows = [
             result_row(suite, f"column {c} exists", False, 0, [{"missing_column": c}])
@@ -84,34 +105,22 @@ class _Runner:
         exps = [e for e in exps if not any(c in missing for c in e.columns)]
         if not exps:
             return rows
-        self.n += 1
-        asset = self.source.add_dataframe_asset(f"asset{self.n}")
-        batch_def = asset.add_batch_definition_whole_dataframe(f"batch{self.n}")
-        made = [
-            getattr(gx.expectations, exp.kind)(
-                **exp.kwargs, severity=exp.severity, description=exp.why
-            )
-            for exp in exps
-        ]
-        # Built whole, then added once: each add to a stored suite re-serialises all of it.
-        gx_suite = self.context.suites.add(
-            gx.ExpectationSuite(name=f"{suite}#{self.n}", expectations=made)
-        )
-        by_id = {e.id: exp for exp, e in zip(exps, gx_suite.expectations, strict=True)}
         index = [c for c in index if c in df.columns]
         shown = [c for e in exps for c in e.show]
         frame = _pandas(df, [*index, *shown, *(c for e in exps for c in e.columns)])
-        batch = batch_def.get_batch(batch_parameters={"dataframe": frame})
-        result = batch.validate(
-            gx_suite,
-            result_format={
+        # Pass/fail first (half the cost); counts and examples only for what failed.
+        first = self._validate(suite, frame, exps, {"result_format": "BOOLEAN_ONLY"})
+        failed = [e for e, r in first if not r.success]
+        details = {}
+        if failed:
+            fmt = {
                 "result_format": "SUMMARY",
                 "partial_unexpected_count": N_EXAMPLES,
                 "unexpected_index_column_names": list(dict.fromkeys(index + shown)),
-            },
-        )
-        for res in result.results:
-            exp = by_id[res.expectation_config.id]
+            }
+            details = {id(e): r for e, r in self._validate(suite, frame, failed, fmt)}
+        for exp, res in first:
+            res = details.get(id(exp), res)
             name = f"{res.expectation_config.type}({', '.join(exp.columns)})"
             info = res.result or {}
             if res.exception_info and res.exception_info.get("raised_exception"):

@@ -88,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
                 REFERENCE["max_new_tokens"],
                 REFERENCE["batch_size"],
                 sort_by_length=False,
+                stop=None,
                 temperature=REFERENCE["temperature"],
                 top_p=REFERENCE["top_p"],
             )

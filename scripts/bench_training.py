@@ -23,7 +23,7 @@ from ecinstruct.errors import UserError
 from training import batching
 from training.data import encode_split, load_splits
 from training.models import load_model, load_tokenizer, lora_target_modules
-from training.train import Dist, ResponseLoss, run_step
+from training.train import DEFAULT_TOKEN_BUDGET, Dist, ResponseLoss, run_step
 
 ACCUMULATION = 128  # the reference's samples per optimizer step
 
@@ -34,7 +34,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--model", default="smollm2-135m")
     p.add_argument("--tasks", default="", help="comma-separated task names (default: all)")
     p.add_argument("--samples", type=int, default=128, help="training samples each recipe sees")
-    p.add_argument("--micro-batch-tokens", type=int, default=4096)
+    p.add_argument(
+        "--micro-batch-tokens", type=int, default=None, help="default: the trainer's for the device"
+    )
     p.add_argument("--max-length", type=int, default=2048)
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     p.add_argument("--seed", type=int, default=0)
@@ -54,29 +56,40 @@ def lora_model(model_name: str, device: str, seed: int):
     return peft_model, torch.optim.AdamW(params, lr=1e-4)
 
 
-def reference(peft_model, optimizer, samples, pad_id: int, device: str) -> float:
-    """Micro-batch 1, loss = the model's own mean over the sample's response tokens / 128."""
-    start = time.perf_counter()
-    for k, sample in enumerate(samples, 1):
-        batch = {n: t.to(device) for n, t in batching.collate([sample], pad_id).items()}
+def reference_backward(peft_model, indices, samples, pad_id: int, device: str) -> None:
+    """Micro-batch 1: each sample alone, the model's own loss (mean over its response) / 128."""
+    for i in indices:
+        batch = {n: t.to(device) for n, t in batching.collate([samples[i]], pad_id).items()}
         (peft_model(**batch).loss / ACCUMULATION).backward()
-        if k % ACCUMULATION == 0 or k == len(samples):
-            optimizer.step()
-            optimizer.zero_grad(set_to_none=True)
+
+
+def timed(fn, *args) -> float:
+    start = time.perf_counter()
+    fn(*args)
     return time.perf_counter() - start
 
 
-def ours(peft_model, optimizer, samples, tokenizer, budget: int, seed: int, device: str):
-    """Length-grouped micro-batches inside each 128-sample step; returns (seconds, padded)."""
-    module = ResponseLoss(peft_model)
-    steps = batching.plan_epoch(samples, ACCUMULATION, budget, seed, epoch=0)
-    padded = sum(len(b) * len(samples[b[0]].input_ids) for s in steps for b in s.micro_batches)
-    start = time.perf_counter()
-    for step in steps:
-        run_step(module, step, samples, tokenizer, Dist(device=device))
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
-    return time.perf_counter() - start, padded
+def compare(samples, tokenizer, model_name: str, budget: int, seed: int, device: str):
+    """Seconds for (reference, ours) over the same steps.
+
+    The two recipes alternate micro-batch by micro-batch on the same samples, so both see the
+    same machine conditions even when other work shares the CPU.
+    """
+    ref_model, ref_opt = lora_model(model_name, device, seed)
+    our_model, our_opt = lora_model(model_name, device, seed)
+    module, dist, pad_id = ResponseLoss(our_model), Dist(device=device), tokenizer.pad_token_id
+    ref_s = our_s = 0.0
+    for step in batching.plan_epoch(samples, ACCUMULATION, budget, seed, epoch=0):
+        for indices in step.micro_batches:
+            # One micro-batch of our plan, weighted by the whole step's response tokens.
+            part = batching.Step([indices], len(indices), step.response_tokens)
+            our_s += timed(run_step, module, part, samples, tokenizer, dist)
+            ref_s += timed(reference_backward, ref_model, indices, samples, pad_id, device)
+        our_s += timed(our_opt.step)
+        ref_s += timed(ref_opt.step)
+        our_opt.zero_grad(set_to_none=True)
+        ref_opt.zero_grad(set_to_none=True)
+    return ref_s, our_s
 
 
 def main(argv=None) -> int:
@@ -85,6 +98,7 @@ def main(argv=None) -> int:
         torch.set_num_threads(args.threads)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     tasks = [t for t in args.tasks.split(",") if t]
+    args.micro_batch_tokens = args.micro_batch_tokens or DEFAULT_TOKEN_BUDGET[device]
     try:
         tokenizer = load_tokenizer(args.model)
         records = list(load_splits(args.dataset, tasks)["train"])
@@ -100,15 +114,14 @@ def main(argv=None) -> int:
         f"{device}, {torch.get_num_threads()} threads"
     )
 
-    # A short warm-up for each, so one-time costs (allocator, kernels) count for neither.
-    warm = samples[:4]
-    model, opt = lora_model(args.model, device, args.seed)
-    reference(model, opt, warm, tokenizer.pad_token_id, device)
-    ref_s = reference(model, opt, samples, tokenizer.pad_token_id, device)
-    del model, opt
-    model, opt = lora_model(args.model, device, args.seed)
-    ours(model, opt, warm, tokenizer, args.micro_batch_tokens, args.seed, device)
-    our_s, padded = ours(model, opt, samples, tokenizer, args.micro_batch_tokens, args.seed, device)
+    # A short warm-up first, so one-time costs (allocator, kernels) count for neither.
+    compare(samples[:2], tokenizer, args.model, args.micro_batch_tokens, args.seed, device)
+    ref_s, our_s = compare(
+        samples, tokenizer, args.model, args.micro_batch_tokens, args.seed, device
+    )
+    lengths = [len(s.input_ids) for s in samples]
+    plan = batching.plan_epoch(samples, ACCUMULATION, args.micro_batch_tokens, args.seed, 0)
+    padded = sum(len(b) * lengths[b[0]] for step in plan for b in step.micro_batches)
 
     print(
         f"reference (micro-batch 1 x {ACCUMULATION}): {ref_s:8.1f} s  {tokens / ref_s:8.0f} tok/s"

@@ -40,7 +40,7 @@ def main(
     ] = 128,
     micro_batch_tokens: Annotated[
         int | None,
-        typer.Option(help="Padded tokens per micro-batch (default 16384 on GPU, 4096 on CPU)."),
+        typer.Option(help="Padded tokens per micro-batch (default 8192 on GPU, 2048 on CPU)."),
     ] = None,
     max_length: Annotated[
         int, typer.Option(help="Max tokens per sample; longer inputs are cut.")

@@ -47,7 +47,7 @@ RESUME_KEYS = (
 )  # fmt: skip
 MAX_GRAD_NORM = 1.0
 # Padded tokens per micro-batch when --micro-batch-tokens is not given.
-DEFAULT_TOKEN_BUDGET = {"cuda": 16384, "cpu": 4096}
+DEFAULT_TOKEN_BUDGET = {"cuda": 8192, "cpu": 2048}
 
 
 @dataclass
@@ -194,10 +194,15 @@ def train(config: TrainConfig) -> dict:
         task_type="CAUSAL_LM",
     )
     peft_model = get_peft_model(model, lora)  # adapter weights stay fp32 even on a bf16 model
-    loss_module: nn.Module = ResponseLoss(peft_model)
+    loss_module: nn.Module = ResponseLoss(peft_model).train()  # loaded models come in eval mode
+    eval_module = loss_module
     if dist.ddp:
         ids = [torch.device(dist.device).index] if device_kind == "cuda" else None
-        loss_module = nn.parallel.DistributedDataParallel(loss_module, device_ids=ids)
+        # Ranks run different numbers of micro-batches per step, so forward passes must not
+        # hold collectives (buffer broadcasts); the one gradient all-reduce per step is enough.
+        loss_module = nn.parallel.DistributedDataParallel(
+            loss_module, device_ids=ids, broadcast_buffers=False
+        )
     params = [p for p in peft_model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
     warmup = round(config.warmup_ratio * total_steps)
@@ -267,7 +272,7 @@ def train(config: TrainConfig) -> dict:
             due = due or bool(config.eval_every and step % config.eval_every == 0)
             stopping = bool(config.stop_after and step - started >= config.stop_after)
             if due:
-                val_loss = evaluate(loss_module, val_plan, val_set, tokenizer, dist)
+                val_loss = evaluate(eval_module, val_plan, val_set, tokenizer, dist)
                 state["validation"].append({"step": step, "loss": val_loss})
                 if state["best"] is None or val_loss < state["best"]["loss"]:
                     state["best"] = {"step": step, "loss": val_loss}

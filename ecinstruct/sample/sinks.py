@@ -33,6 +33,9 @@ class Progress:
 
     def close(self) -> None:
         if self._bar is not None:
+            # The total is an estimate (floors, skipped duplicates); end the bar at what ran.
+            self._bar.total = self._bar.n
+            self._bar.refresh()
             self._bar.close()
 
 

@@ -101,11 +101,26 @@ def json_object(fields: dict[str, pl.Expr]) -> pl.Expr:
 
 def unique_products(products: pl.DataFrame) -> pl.DataFrame:
     """One row per product_id (a product may come from several sources): prefer a row with a
-    title, then the smallest source name. Empty titles/brands are nulls."""
+    title, then the row that fills the most fields (a full catalogue entry over a terse
+    matching-benchmark copy of the same ASIN), then the smallest source name. Empty
+    titles/brands are nulls."""
+    filled = pl.sum_horizontal(
+        pl.col("description").is_not_null(),
+        pl.col("features").list.len().fill_null(0) > 0,
+        pl.col("brand").is_not_null(),
+        pl.col("categories").list.len().fill_null(0) > 0,
+        pl.col("price").is_not_null(),
+    )
     return (
         products.filter(pl.col("product_id").is_not_null())
         .with_columns(title=nonempty(pl.col("title")), brand=nonempty(pl.col("brand")))
-        .sort(["product_id", pl.col("title").is_null(), "source"], nulls_last=True)
+        .with_columns(_filled=filled)
+        .sort(
+            ["product_id", pl.col("title").is_null(), "_filled", "source"],
+            descending=[False, False, True, False],
+            nulls_last=True,
+        )
+        .drop("_filled")
         .unique("product_id", keep="first", maintain_order=True)
     )
 

@@ -96,3 +96,16 @@ def test_ood_reasons_do_not_overwrite_a_builders_reason():
     ood = splits.ood_products(_universe(101), {}, 0.5, seed=0)
     placed = splits.assign(cands, ood, (1000, 100, 100, 0), False, seed=0)
     assert set(placed["drop_reason"]) == {"non_us_locale"}
+
+
+def test_configured_category_decides_products_shared_with_other_sources():
+    uni = pl.DataFrame(
+        {
+            "product_id": ["P1", "P1", "P2", "P2", "P3"],
+            "source": ["amazon_reviews_2018", "amazonqa", "amazon_reviews_2018", "amazonqa", "amazonqa"],
+            "category": ["Tools", None, "Toys", None, None],
+        }
+    )
+    # fraction 1.0: every product only unconfigured sources know is held out.
+    ood = splits.ood_products(uni, {"amazon_reviews_2018": ("Tools",)}, 1.0, seed=0)
+    assert set(ood["product_id"]) == {"P1", "P3"}

@@ -87,6 +87,14 @@ def test_each_check_drops_with_its_reason(make_task):
     assert out.schema == pl.Schema(CANDIDATE_SCHEMA)
 
 
+def test_no_candidates_is_not_an_error(make_task):
+    empty = pl.DataFrame(schema=CANDIDATE_SCHEMA)
+    out, stats = check_candidates(make_task("sentiment_analysis"), empty)
+    assert out.is_empty() and stats["dropped"] == {} and stats["usable_after"] == 0
+    placed, dstats = decontaminate(empty.with_columns(pl.lit(None, pl.String).alias("split")))
+    assert placed.is_empty() and dstats["dropped"] == {"near_duplicate_of_train": 0}
+
+
 def test_min_words_only_where_the_task_sets_it(make_task):
     rows = [{"input": json.dumps({"question": "fits?", "review snippets": ["yes"]})}]
     out, _ = check_candidates(make_task("answerability_prediction"), _cands(rows, ["yes", "no"]))
@@ -114,9 +122,8 @@ def test_pii_is_replaced_and_json_stays_valid(make_task):
         },
         ensure_ascii=False,
     )
-    compact = json.dumps(
-        {"query": "café www.shop.example/x", "n": 5551234567}, separators=(",", ":")
-    )
+    # Written by hand: compact, ASCII-escaped, and a price json.dumps would print as 46.1.
+    compact = '{"query":"caf\\u00e9 www.shop.example/x","n":5551234567,"price":46.10}'
     rows = [
         {"input": ag_input, "output": "See https://example.com/faq. - John D.", "options": None},
         {"input": compact, "output": "ok then", "options": None},
@@ -126,8 +133,8 @@ def test_pii_is_replaced_and_json_stays_valid(make_task):
     assert first == {"question": "Mail me at [EMAIL]?", "review snippets": ["Call [PHONE]", "ok"]}
     assert out["input"][0] == json.dumps(first, ensure_ascii=False)  # same spacing as before
     assert out["output"][0] == "See [URL]. - [NAME]"
-    # Numbers outside strings are data, not text; compact JSON stays compact.
-    assert out["input"][1] == '{"query":"caf\\u00e9 [URL]","n":5551234567}'
+    # Only the string value changes: numbers outside strings are data, spacing stays.
+    assert out["input"][1] == '{"query":"caf\\u00e9 [URL]","n":5551234567,"price":46.10}'
     assert stats["pii"] == {"email": 1, "url": 2, "phone": 1, "name": 1}
     assert stats["checks"]["pii_scrub@1"]["fields_changed"] == 3
 
