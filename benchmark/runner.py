@@ -69,8 +69,8 @@ def _check_config(out: Path, config: RunConfig) -> dict:
     are merged, so a later run can add pairs to a folder."""
     mine = asdict(config)
     path = out / "config.json"
-    if not path.is_file():
-        return mine
+    if not path.is_file() or not (out / "scores.json").is_file():
+        return mine  # nothing scored yet: a failed start does not lock the folder
     old = json.loads(path.read_text(encoding="utf-8"))
     for key in IDENTITY:
         if old.get(key) != mine[key]:
@@ -179,7 +179,10 @@ def run(config: RunConfig, backend, out: Path, progress: bool = True, log=None) 
                 total=len(records), desc=f"{task}/{split}", disable=not progress, file=sys.stderr
             ) as bar:
                 texts, extra = backend.predict(task, records, train, bar.update)
-            result = score(task, records, texts, embed=config.embed)
+            try:
+                result = score(task, records, texts, embed=config.embed)
+            except ValueError as exc:  # a gold record the scorer cannot read: bad dataset
+                raise UserError(f"{config.dataset}: {exc}") from None
             parsed = result.pop("parsed")
             table = pl.concat(
                 [

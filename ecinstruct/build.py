@@ -22,6 +22,7 @@ from ecinstruct.progress import Progress
 from ecinstruct.records import RECORD_SCHEMA, SPLITS
 from ecinstruct.tasks import REGISTRY
 from ecinstruct.tasks.base import Task, TaskContext
+from quality import candidates as quality_checks
 
 # Canonical columns that name products, per table: the OOD universe is every product an
 # OOD-capable task can show. The catalogue (`products`) is not listed: a product only matters
@@ -61,6 +62,8 @@ class TaskResult:
     counts: dict[str, int] = field(default_factory=dict)
     dropped: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    quality_seconds: float = 0.0
+    quality: dict = field(default_factory=dict)
 
 
 def select_tasks(names: tuple[str, ...]) -> list[Task]:
@@ -91,7 +94,11 @@ def ood_universe(canonical: Canonical, tasks: list[Task]) -> pl.DataFrame:
 
 
 def build_task(
-    task: Task, canonical: Canonical, ood: pl.DataFrame, config: BuildConfig
+    task: Task,
+    canonical: Canonical,
+    ood: pl.DataFrame,
+    config: BuildConfig,
+    reviewer_names: pl.Series | None = None,
 ) -> tuple[TaskResult, pl.DataFrame, pl.DataFrame]:
     """Returns the task's result line, its records and its dropped candidates."""
     start = time.perf_counter()
@@ -116,7 +123,16 @@ def build_task(
         .otherwise(pl.col("drop_reason"))
         .alias("drop_reason")
     )
-    placed = splits.assign(cands, ood, sizes, task.has_ood, config.seed)
+    t = time.perf_counter()
+    cands, checks = quality_checks.check_candidates(task, cands, reviewer_names=reviewer_names)
+    quality_seconds = time.perf_counter() - t
+    # Cap train first, clean validation/test against the train set that ships, then cap them:
+    # samples dropped as contaminated are replaced from the over-quota pool.
+    placed = splits.cap(splits.place(cands, ood, sizes, task.has_ood, config.seed), sizes, config.seed, only=("train",))
+    t = time.perf_counter()
+    placed, decon = quality_checks.decontaminate(placed)
+    quality_seconds += time.perf_counter() - t
+    placed = splits.cap(placed, sizes, config.seed, only=("validation", "test_ind", "test_ood"))
     kept = placed.filter(pl.col("drop_reason").is_null())
     dropped = placed.filter(pl.col("drop_reason").is_not_null())
     records = assemble.records(task, kept)
@@ -127,6 +143,8 @@ def build_task(
         counts={s: counts.get(s, 0) for s in SPLITS if s in counts or _has_split(task, s)},
         dropped=dict(sorted(dropped.group_by("drop_reason").len().iter_rows())),
         seconds=round(time.perf_counter() - start, 3),
+        quality_seconds=round(quality_seconds, 3),
+        quality={"candidates": checks, "decontamination": decon},
     )
     if not records.height:
         result.note = "no usable samples: see drop reasons"
@@ -159,6 +177,8 @@ def default_sources(config: BuildConfig) -> Path:
 def run(config: BuildConfig, argv: list[str] | None = None) -> dict:
     """Build the dataset folder `config.out`; returns the manifest written as build.json."""
     from ecinstruct.sources import load_canonical, load_config
+    from quality.report import write_report
+    from quality.suites import run_suites
 
     timings: dict[str, float] = {}
     tasks = select_tasks(config.tasks)
@@ -179,9 +199,10 @@ def run(config: BuildConfig, argv: list[str] | None = None) -> dict:
         ood_universe(canonical, tasks), ood_cats, config.ood_fraction, config.seed
     )
     results, all_records, all_dropped = [], [], []
+    names = canonical["reviews"]["reviewer_name"].drop_nulls().unique().sort()
     with Progress(enabled=config.progress) as bar:
         for task in bar.iter(tasks, "building tasks", lambda tk: tk.name):
-            res, recs, dropped = build_task(task, canonical, ood, config)
+            res, recs, dropped = build_task(task, canonical, ood, config, names)
             results.append(res)
             all_records.append(recs)
             if dropped.height:
@@ -195,8 +216,23 @@ def run(config: BuildConfig, argv: list[str] | None = None) -> dict:
             f"OOD leak: {report['ood_leak']['leaked_products']} test_ood products appear in "
             f"train/validation, e.g. {report['ood_leak']['examples'][:2]}"
         )
+    t = time.perf_counter()
+    suites = run_suites(canonical.tables, records, tasks={t.name: t for t in tasks})
+    timings["quality_suites"] = time.perf_counter() - t
+    timings["quality"] = timings["quality_suites"] + sum(r.quality_seconds for r in results)
     rejected = canonical["rejected"]
-    gate = {"passed": True, "checks": {"ood_leak": True}}
+    gate = {
+        "passed": bool(suites["passed"]),
+        "failed": [r["expectation"] for r in suites["results"] if not r["success"] and r.get("severity", "critical") == "critical"],
+        "allow_failed_checks": config.allow_failed_checks,
+    }
+    quality = {
+        "candidates": {r.task: r.quality.get("candidates") for r in results if r.quality},
+        "decontamination": {r.task: r.quality.get("decontamination") for r in results if r.quality},
+        "suites": suites,
+    }
+    for r in results:
+        r.quality = {}
     manifest = {
         "ecinstruct_version": __version__,
         "command": "python -m ecinstruct "
@@ -210,6 +246,7 @@ def run(config: BuildConfig, argv: list[str] | None = None) -> dict:
         "rejected": _count(rejected, ["source", "reason"]),
         "audit": report,
         "gate": gate,
+        "quality": quality,
     }
     t = time.perf_counter()
     with writer.atomic_folder(config.out) as tmp:
@@ -238,6 +275,7 @@ def run(config: BuildConfig, argv: list[str] | None = None) -> dict:
             json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n"
         )
         (tmp / "README.md").write_text(card.render(manifest, tasks))
+        write_report(tmp)
     return manifest
 
 

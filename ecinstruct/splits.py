@@ -87,19 +87,15 @@ def side(cands: pl.DataFrame, ood: pl.DataFrame) -> pl.Series:
     )
 
 
-def assign(
+def place(
     cands: pl.DataFrame,
     ood: pl.DataFrame,
     sizes: tuple[int, int, int, int],
     has_ood: bool,
     seed: int,
 ) -> pl.DataFrame:
-    """Add `split` (or a `drop_reason`) to usable candidates; returns all rows.
-
-    Rows over a split's quota get drop_reason `over_quota` — not an error, but counted so the
-    report can say how much more data the sources held.
-    """
-    n_train, n_val, n_test, n_ood = sizes
+    """Add `split` to every candidate, and a drop_reason to those that would leak."""
+    n_train, n_val, n_test, _ = sizes
     df = cands.with_columns(side(cands, ood).alias("_side"))
     ind_total = n_train + n_val + n_test
     # Groups are spread over the IND splits in proportion to their quotas.
@@ -113,7 +109,7 @@ def assign(
         .then(pl.lit("validation"))
         .otherwise(pl.lit("test_ind"))
     )
-    df = df.with_columns(
+    return df.with_columns(
         # A builder's own reason comes first: it is why the row was unusable to begin with.
         pl.when(pl.col("drop_reason").is_not_null())
         .then(pl.col("drop_reason"))
@@ -127,20 +123,26 @@ def assign(
         .then(pl.lit("test_ood"))
         .otherwise(ind_split)
         .alias("split"),
-    )
-    # Cap each split at its quota by a seeded hash of the sample content.
-    quota = pl.col("split").replace_strict(
-        {"train": n_train, "validation": n_val, "test_ind": n_test, "test_ood": n_ood},
-        return_dtype=pl.Int64,
-    )
+    ).drop("_side")
+
+
+def cap(
+    placed: pl.DataFrame,
+    sizes: tuple[int, int, int, int],
+    seed: int,
+    only: tuple[str, ...] = ("train", "validation", "test_ind", "test_ood"),
+) -> pl.DataFrame:
+    """Cap the `only` splits at their quotas by a seeded hash of the sample content.
+
+    Rows over a quota get drop_reason `over_quota` — not an error, but counted so the report
+    can say how much more data the sources held. Output order is canonical (by that hash).
+    """
+    quotas = dict(zip(("train", "validation", "test_ind", "test_ood"), sizes, strict=True))
+    quota = pl.col("split").replace_strict(quotas, return_dtype=pl.Int64)
     order = unit_hash(pl.col("input") + pl.lit("\x1f") + pl.col("output"), seed, 3)
-    df = df.with_columns(order.alias("_order"))
-    usable = pl.col("drop_reason").is_null()
-    rank = (
-        pl.when(usable)
-        .then(pl.col("_order").rank("ordinal").over(["split", usable]))
-        .otherwise(None)
-    )
+    usable = pl.col("drop_reason").is_null() & pl.col("split").is_in(list(only))
+    df = placed.with_columns(order.alias("_order"))
+    rank = pl.when(usable).then(pl.col("_order").rank("ordinal").over(["split", usable]))
     df = df.with_columns(rank.alias("_rank"))
     df = df.with_columns(
         pl.when(usable & (pl.col("_rank") > quota))
@@ -148,4 +150,15 @@ def assign(
         .otherwise(pl.col("drop_reason"))
         .alias("drop_reason")
     )
-    return df.drop("_side", "_rank").sort("_order").drop("_order")
+    return df.sort("_order").drop("_order", "_rank")
+
+
+def assign(
+    cands: pl.DataFrame,
+    ood: pl.DataFrame,
+    sizes: tuple[int, int, int, int],
+    has_ood: bool,
+    seed: int,
+) -> pl.DataFrame:
+    """`place` then `cap` every split: all rows back, usable ones with their split."""
+    return cap(place(cands, ood, sizes, has_ood, seed), sizes, seed)

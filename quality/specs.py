@@ -7,7 +7,7 @@ of `quality.derived`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ecinstruct.records import SPLIT_SETTINGS, SPLITS
 from ecinstruct.tasks.base import Task
@@ -241,12 +241,3 @@ def task_suite(task: Task) -> list[Exp]:
             _true("gold_labels_null", "gold_labels only for ranking tasks", ("gold_labels",))
         )
     return exps
-
-
-@dataclass
-class SuiteRun:
-    """One suite over one frame; `index` columns identify rows in failure examples."""
-
-    name: str
-    exps: list[Exp]
-    index: list[str] = field(default_factory=list)
