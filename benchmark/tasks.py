@@ -18,23 +18,25 @@ class BenchTask:
     kind: str  # answer kind for benchmark.parsing: option | ranking | triples | text
     headline: str  # the metric the leaderboard shows
     metric: Callable[..., dict[str, float]]  # (golds, preds, records) -> {name: value}
-    max_new_tokens: int  # generation budget: a letter or option text, a ranking, JSON, prose
+    # Generation budget. Room for a short lead-in ("The answer is no.") that untuned models
+    # write; rows stop early at EOS or "\n###", so a budget costs only when a model rambles.
+    max_new_tokens: int
 
 
 REGISTRY: dict[str, BenchTask] = {
     "attribute_value_extraction": BenchTask("AVE", "triples", "ave_f1", metrics.triple_prf, 160),
-    "product_relation_prediction": BenchTask("PRP", "option", "macro_f1", metrics.macro_prf, 24),
-    "product_matching": BenchTask("PM", "option", "f1_yes", metrics.binary_prf, 4),
-    "sentiment_analysis": BenchTask("SA", "option", "macro_f1", metrics.macro_prf, 8),
-    "sequential_recommendation": BenchTask("SR", "option", "hr@1", metrics.hit_rate, 48),
+    "product_relation_prediction": BenchTask("PRP", "option", "macro_f1", metrics.macro_prf, 32),
+    "product_matching": BenchTask("PM", "option", "f1_yes", metrics.binary_prf, 8),
+    "sentiment_analysis": BenchTask("SA", "option", "macro_f1", metrics.macro_prf, 12),
+    "sequential_recommendation": BenchTask("SR", "option", "hr@1", metrics.hit_rate, 64),
     "multiclass_product_classification": BenchTask(
-        "MPC", "option", "accuracy", metrics.macro_prf, 8
+        "MPC", "option", "accuracy", metrics.macro_prf, 12
     ),
     "product_substitute_identification": BenchTask(
-        "PSI", "option", "f1_yes", metrics.binary_prf, 4
+        "PSI", "option", "f1_yes", metrics.binary_prf, 8
     ),
-    "query_product_ranking": BenchTask("QPR", "ranking", "ndcg", metrics.ndcg, 16),
-    "answerability_prediction": BenchTask("AP", "option", "f1_yes", metrics.binary_prf, 4),
+    "query_product_ranking": BenchTask("QPR", "ranking", "ndcg", metrics.ndcg, 24),
+    "answerability_prediction": BenchTask("AP", "option", "f1_yes", metrics.binary_prf, 8),
     "answer_generation": BenchTask("AG", "text", "rouge_l", metrics.text_metrics, 128),
 }
 SHORT = {name: task.short for name, task in REGISTRY.items()}

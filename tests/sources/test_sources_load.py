@@ -27,6 +27,7 @@ def test_load_canonical_combines_sources_and_records_provenance(fixtures, capsys
         "sha256": hashlib.sha256(reviews.read_bytes()).hexdigest(),
         "rows_read": 11,
         "rows_rejected": 7,
+        "rows_out_of_scope": 0,
     }
     assert provenance[1]["rows_read"] == 5 and provenance[1]["rows_rejected"] == 3
     assert "amazon2018/reviews.json" in capsys.readouterr().err
