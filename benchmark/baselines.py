@@ -3,10 +3,9 @@ raw text, exactly like a model, so the same parser and metrics score it.
 
 - random:   a seeded guess (an option, a letter permutation, "None" triples, a snippet sentence)
 - majority: the most frequent train answer (per attribute for AVE)
-- classic:  TF-IDF + logistic regression (option tasks), co-occurrence, similarity to the last
-            items and popularity (SR),
-            TF-IDF query similarity (QPR), a train value dictionary (AVE), the evidence
-            sentence most similar to the question (AG)
+- classic:  TF-IDF + logistic regression (option tasks); co-occurrence, similarity to the
+            last items and popularity (SR); TF-IDF query similarity (QPR); a train value
+            dictionary (AVE); the evidence sentence most similar to the question (AG)
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 
-from benchmark.parsing import ranking_letters
+from benchmark.parsing import parse_triples, ranking_letters
 from benchmark.tasks import REGISTRY
 
 BASELINES = ("random", "majority", "classic")
@@ -68,8 +67,7 @@ def _triples_text(triples: Sequence[tuple[str, str, str]]) -> str:
 
 
 def _gold_triples(record: dict) -> list[tuple[str, str, str]]:
-    data = _json(record["output"]) or []
-    return [(str(d["attribute"]), str(d["value"]), str(d["source"])) for d in data]
+    return list(parse_triples(record["output"]) or ())
 
 
 def _target_attributes(record: dict) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -75,6 +76,13 @@ def main(
     """
     from training.train import TrainConfig, train
 
+    if not progress:  # also silence the libraries' own loading bars
+        import datasets
+        import transformers
+
+        datasets.disable_progress_bars()
+        transformers.utils.logging.disable_progress_bar()
+
     config = TrainConfig(
         dataset=dataset, model=model, out=out, tasks=_tasks(tasks), epochs=epochs,
         max_steps=max_steps, lr=lr, lora_r=lora_r, lora_alpha=lora_alpha,
@@ -88,11 +96,11 @@ def main(
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise typer.Exit(exc.exit_code) from None
-    best = metrics["best_step"]
-    print(
-        f"{metrics['steps']} steps, {metrics['tokens_per_s']} tokens/s; best validation loss "
-        f"{metrics['best_validation_loss']:.4f} at step {best}; wrote {out}"
-    )
+    if os.environ.get("RANK", "0") != "0":  # under torchrun, rank 0 speaks for all
+        return
+    best = metrics["best_validation_loss"]
+    best_text = f"best validation loss {best:.4f} at step {metrics['best_step']}" if best else ""
+    print(f"{metrics['steps']} steps, {metrics['tokens_per_s']} tokens/s; {best_text}; wrote {out}")
 
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)

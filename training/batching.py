@@ -14,6 +14,7 @@ batches.
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -39,20 +40,40 @@ def epoch_order(n: int, seed: int, epoch: int) -> list[int]:
     return order
 
 
-def pack(indices: Sequence[int], lengths: Sequence[int], token_budget: int) -> list[list[int]]:
+def pack(
+    indices: Sequence[int],
+    lengths: Sequence[int],
+    token_budget: int,
+    overhead: float | None = None,
+) -> list[list[int]]:
     """Micro-batches of ``indices``, longest first, each with count x longest <= budget.
 
+    Samples are sorted by length and cut into contiguous runs that minimise padded tokens plus
+    a fixed cost per micro-batch (``overhead``, default budget/8 tokens: what one more
+    forward/backward pass costs beyond its tokens). A greedy fill would put a few long samples
+    and many short ones in one micro-batch and pad the short ones to the long length.
     A sample longer than the budget gets a micro-batch of its own. Longest first means an
     out-of-memory error, if any, shows up on the first micro-batch rather than hours later.
     """
     ordered = sorted(indices, key=lambda i: (-lengths[i], i))
+    per_batch = token_budget / 8 if overhead is None else overhead
+    n = len(ordered)
+    best = [0.0] + [math.inf] * n  # best[k]: cheapest way to pack ordered[:k]
+    start_of = [0] * (n + 1)
+    for end in range(1, n + 1):
+        for start in range(end - 1, -1, -1):
+            size, width = end - start, lengths[ordered[start]]
+            if size > 1 and size * width > token_budget:
+                break  # moving start left only makes the run longer and wider
+            cost = best[start] + size * width + per_batch
+            if cost < best[end]:
+                best[end], start_of[end] = cost, start
     batches: list[list[int]] = []
-    for i in ordered:
-        if batches and (len(batches[-1]) + 1) * lengths[batches[-1][0]] <= token_budget:
-            batches[-1].append(i)
-        else:
-            batches.append([i])
-    return batches
+    end = n
+    while end:
+        batches.append(ordered[start_of[end] : end])
+        end = start_of[end]
+    return batches[::-1]
 
 
 def shard(

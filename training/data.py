@@ -35,7 +35,7 @@ def load_splits(dataset: str, tasks: Sequence[str] | None = None) -> dict:
         configs = datasets.get_dataset_config_names(path)
     except Exception as exc:  # datasets raises many types for a missing or malformed dataset
         raise UserError(f"cannot load dataset {dataset}: {_first_line(exc)}") from exc
-    wanted = list(dict.fromkeys(tasks or ()))
+    wanted = sorted(set(tasks or ()))  # the order tasks are named in must not change the data
     task_configs = [c for c in configs if c not in ("all", "default")]
     if wanted and task_configs:
         unknown = [t for t in wanted if t not in task_configs]

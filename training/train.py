@@ -22,6 +22,7 @@ step. The effective batch stays ``--batch-size`` samples whatever the number of 
 
 from __future__ import annotations
 
+import inspect
 import os
 import random
 import sys
@@ -77,6 +78,7 @@ class TrainConfig:
     progress: bool = True
 
     def check(self) -> None:
+        self.tasks = tuple(sorted(set(self.tasks)))  # naming order does not change the run
         positive = ("epochs", "batch_size", "max_length", "lora_r", "lora_alpha")
         for name in positive + ("max_steps", "eval_every", "stop_after", "micro_batch_tokens"):
             value = getattr(self, name)
@@ -113,6 +115,14 @@ def setup_distributed() -> Dist:
     torch.distributed.init_process_group("nccl" if cuda else "gloo")
     device = f"cuda:{local_rank}" if cuda else "cpu"
     return Dist(torch.distributed.get_rank(), world, device, ddp=True)
+
+
+def _no_forward_buffer_sync() -> dict:
+    # torch 2.13 renamed the DDP option; older versions only know the old name.
+    params = inspect.signature(nn.parallel.DistributedDataParallel).parameters
+    if "forward_sync_buffers" in params:
+        return {"forward_sync_buffers": False}
+    return {"broadcast_buffers": False}
 
 
 def all_sum(values: list[float], dist: Dist) -> list[float]:
@@ -170,6 +180,13 @@ def train(config: TrainConfig) -> dict:
     for name, encoded in (("train", train_set), ("validation", val_set)):
         if not encoded.samples:
             raise UserError(f"no {name} samples left for tasks {config.tasks or 'all'}")
+        if dist.main and (encoded.truncated or encoded.dropped):
+            dropped = ", ".join(f"{n} {reason}" for reason, n in sorted(encoded.dropped.items()))
+            print(
+                f"{name}: {encoded.truncated} samples had their input cut to fit --max-length "
+                f"{config.max_length}; dropped: {dropped or 'none'}",
+                file=sys.stderr,
+            )
     device_kind = "cuda" if dist.device.startswith("cuda") else "cpu"
     budget = config.micro_batch_tokens or DEFAULT_TOKEN_BUDGET[device_kind]
     per_epoch = batching.steps_per_epoch(len(train_set.samples), config.batch_size)
@@ -178,22 +195,10 @@ def train(config: TrainConfig) -> dict:
         total_steps = min(total_steps, config.max_steps)
 
     # 2. Model: LoRA on every attention and MLP projection; only adapter weights train.
-    from peft import LoraConfig, get_peft_model
     from transformers import get_cosine_schedule_with_warmup
 
-    model = load_model(config.model, device=dist.device)
-    model.config.pad_token_id = tokenizer.pad_token_id
-    if config.gradient_checkpointing:
-        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
-    targets = lora_target_modules(model)
-    lora = LoraConfig(
-        r=config.lora_r,
-        lora_alpha=config.lora_alpha,
-        lora_dropout=config.lora_dropout,
-        target_modules=targets,
-        task_type="CAUSAL_LM",
-    )
-    peft_model = get_peft_model(model, lora)  # adapter weights stay fp32 even on a bf16 model
+    peft_model = lora_model(config, dist.device, tokenizer.pad_token_id)
+    targets = lora_target_modules(peft_model.get_base_model())  # in the model's order
     loss_module: nn.Module = ResponseLoss(peft_model).train()  # loaded models come in eval mode
     eval_module = loss_module
     if dist.ddp:
@@ -201,7 +206,7 @@ def train(config: TrainConfig) -> dict:
         # Ranks run different numbers of micro-batches per step, so forward passes must not
         # hold collectives (buffer broadcasts); the one gradient all-reduce per step is enough.
         loss_module = nn.parallel.DistributedDataParallel(
-            loss_module, device_ids=ids, broadcast_buffers=False
+            loss_module, device_ids=ids, **_no_forward_buffer_sync()
         )
     params = [p for p in peft_model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
@@ -221,7 +226,7 @@ def train(config: TrainConfig) -> dict:
         "micro_batch_tokens": budget,
         "lora_target_modules": targets,
         "device": dist.device,
-        "dtype": str(model.dtype).removeprefix("torch."),
+        "dtype": str(peft_model.get_base_model().dtype).removeprefix("torch."),
         "world_size": dist.world,
         "train_samples": len(train_set.samples),
         "validation_samples": len(val_set.samples),
@@ -263,7 +268,7 @@ def train(config: TrainConfig) -> dict:
                     "lr": lr,
                     "tokens": tokens,
                     "seconds": round(seconds, 4),
-                }  # fmt: skip
+                }
             )
             bar.update(1)
             bar.set_postfix(loss=f"{loss:.4f}", tok_s=f"{tokens / seconds:.0f}")
@@ -296,11 +301,29 @@ def train(config: TrainConfig) -> dict:
         report.write_json(out / "metrics.json", metrics)
         report.plot_loss_curve(out / "loss_curve.png", state["train"], state["validation"])
         if config.merge and state["step"] >= total_steps:
-            merge_adapter(config.model, out, tokenizer, model.dtype)
+            merge_adapter(config.model, out, tokenizer, peft_model.get_base_model().dtype)
     if dist.ddp:
         torch.distributed.barrier()
         torch.distributed.destroy_process_group()
     return metrics
+
+
+def lora_model(config: TrainConfig, device: str, pad_token_id: int):
+    """The base model with fresh LoRA adapters (fp32 adapter weights even on a bf16 model)."""
+    from peft import LoraConfig, get_peft_model
+
+    model = load_model(config.model, device=device)
+    model.config.pad_token_id = pad_token_id
+    if config.gradient_checkpointing:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+    lora = LoraConfig(
+        r=config.lora_r,
+        lora_alpha=config.lora_alpha,
+        lora_dropout=config.lora_dropout,
+        target_modules=lora_target_modules(model),
+        task_type="CAUSAL_LM",
+    )
+    return get_peft_model(model, lora)
 
 
 def seed_everything(seed: int) -> None:

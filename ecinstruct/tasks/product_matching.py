@@ -25,6 +25,12 @@ DESCRIPTION_WORDS = 50
 SALT = "product_matching"
 # Tokens in more than this share of the catalogue say nothing about similarity ("software").
 MAX_TOKEN_SHARE = 0.05
+# Bounds that keep the candidate search linear in the catalogue: a token shared by more pool
+# products than this is not rare enough to pick a hard negative, and a brand offers at most
+# this many (seeded-hash chosen) candidates. Without them a large catalogue gives billions of
+# candidate pairs.
+MAX_TOKEN_POSTINGS = 50
+MAX_PER_BRAND = 25
 
 
 def _namespace(expr: pl.Expr) -> pl.Expr:
@@ -73,7 +79,7 @@ def _hard_negatives(
     common_tokens = (
         pool_tokens.group_by("token")
         .agg(df=pl.len())
-        .filter(pl.col("df") <= max(1, MAX_TOKEN_SHARE * pool.height))
+        .filter(pl.col("df") <= min(max(1, MAX_TOKEN_SHARE * pool.height), MAX_TOKEN_POSTINGS))
     )
     by_token = (
         _tokens(left_info, "left_id")
@@ -85,7 +91,15 @@ def _hard_negatives(
     by_brand = (
         left_info.filter(pl.col("brand").is_not_null())
         .select("left_id", b=pl.col("brand").str.to_lowercase())
-        .join(pool.select("product_id", b=pl.col("brand").str.to_lowercase()), on="b")
+        .join(
+            pool.filter(pl.col("brand").is_not_null())
+            .select("product_id", b=pl.col("brand").str.to_lowercase())
+            .filter(
+                common.hash_key("product_id", seed=seed, salt=SALT).rank("ordinal").over("b")
+                <= MAX_PER_BRAND
+            ),
+            on="b",
+        )
         .select("left_id", "product_id", same_brand=pl.lit(True))
     )
     cand = (
@@ -154,6 +168,18 @@ def build(canonical: Canonical, ctx: TaskContext) -> pl.DataFrame:
         side=ctx.is_ood(left),
         label=pl.lit("yes"),
     )
+    # A large catalogue holds far more matches than the quotas use: sample positives (per OOD
+    # side) before the negative search, whose cost grows with them.
+    if ctx.max_candidates is not None:
+        matches = common.subsample(
+            matches,
+            ctx.max_candidates // 2,
+            key=["left_id", "right_id"],
+            seed=ctx.seed,
+            salt=SALT,
+            ood=pl.col("side"),
+            mixed=pl.col("side") != ctx.is_ood(right),
+        )
     pos = matches.filter(pl.col("drop_reason").is_null())
     comp = common.connected_components(pos.select(a="left_id", b="right_id"))
 

@@ -20,6 +20,16 @@ def test_pack_respects_budget_and_covers_every_sample():
     assert [4] in batches  # longer than the budget: alone
 
 
+def test_pack_keeps_long_and_short_samples_apart():
+    lengths = [400] * 5 + [100] * 40
+    batches = batching.pack(range(len(lengths)), lengths, token_budget=4096)
+    for b in batches:
+        assert len({lengths[i] for i in b}) == 1
+    padded = sum(len(b) * lengths[b[0]] for b in batches)
+    assert padded == sum(lengths)
+    assert len(batches) == 2
+
+
 def test_epoch_plan_keeps_reference_steps():
     samples = _samples([5, 17, 3, 9, 40, 12, 8, 8, 2, 30])
     steps = batching.plan_epoch(samples, batch_size=4, token_budget=40, seed=1, epoch=0)

@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 from training import batching
 from training.__main__ import app
 from training.data import encode_split, load_splits
-from training.models import load_model, load_tokenizer
+from training.models import load_model, load_model_and_tokenizer, load_tokenizer
 from training.train import Dist, ResponseLoss, TrainConfig, run_step, train
 
 TASKS = ("sentiment_analysis", "product_matching")
@@ -81,6 +81,9 @@ def test_saved_adapter_reloads_to_the_best_validation_loss(trained, tiny_model_d
     merged = load_model(str(out / "merged"), device="cpu")
     _, merged_logits = _val_loss(merged, tokenizer, dataset_dir)
     assert torch.allclose(logits, merged_logits, atol=1e-4)
+    run_model, _ = load_model_and_tokenizer(str(out), device="cpu")  # a run folder is a model
+    _, run_logits = _val_loss(run_model, tokenizer, dataset_dir)
+    assert torch.allclose(logits, run_logits, atol=1e-4)
 
 
 def test_resume_continues_like_an_uninterrupted_run(dataset_dir, tiny_model_dir, tmp_path):
