@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from benchmark import metrics
 from benchmark.parsing import parse_answer
+from ecinstruct.tasks import REGISTRY as TASKS
 
 
 @dataclass(frozen=True)
@@ -23,21 +24,27 @@ class BenchTask:
     max_new_tokens: int
 
 
+# How each headline metric (a task's `metric`, declared once in its ecinstruct task file) is
+# computed; the task list itself comes from the one registry, `ecinstruct.tasks.REGISTRY`.
+METRIC_FUNCTIONS: dict[str, Callable[..., dict[str, float]]] = {
+    "ave_f1": metrics.triple_prf,
+    "macro_f1": metrics.macro_prf,
+    "f1_yes": metrics.binary_prf,
+    "hr@1": metrics.hit_rate,
+    "accuracy": metrics.macro_prf,
+    "ndcg": metrics.ndcg,
+    "rouge_l": metrics.text_metrics,
+}
+
 REGISTRY: dict[str, BenchTask] = {
-    "attribute_value_extraction": BenchTask("AVE", "triples", "ave_f1", metrics.triple_prf, 160),
-    "product_relation_prediction": BenchTask("PRP", "option", "macro_f1", metrics.macro_prf, 32),
-    "product_matching": BenchTask("PM", "option", "f1_yes", metrics.binary_prf, 8),
-    "sentiment_analysis": BenchTask("SA", "option", "macro_f1", metrics.macro_prf, 12),
-    "sequential_recommendation": BenchTask("SR", "option", "hr@1", metrics.hit_rate, 64),
-    "multiclass_product_classification": BenchTask(
-        "MPC", "option", "accuracy", metrics.macro_prf, 12
-    ),
-    "product_substitute_identification": BenchTask(
-        "PSI", "option", "f1_yes", metrics.binary_prf, 8
-    ),
-    "query_product_ranking": BenchTask("QPR", "ranking", "ndcg", metrics.ndcg, 24),
-    "answerability_prediction": BenchTask("AP", "option", "f1_yes", metrics.binary_prf, 8),
-    "answer_generation": BenchTask("AG", "text", "rouge_l", metrics.text_metrics, 128),
+    name: BenchTask(
+        task.short,
+        task.output_format,
+        task.metric,
+        METRIC_FUNCTIONS[task.metric],
+        task.max_new_tokens,
+    )
+    for name, task in TASKS.items()
 }
 SHORT = {name: task.short for name, task in REGISTRY.items()}
 

@@ -286,5 +286,5 @@ TASK = Task(
     n_options=len(OPTIONS),
     has_ood=False,
     sizes=(2022, 253, 253, 0),
-    max_new_tokens=4,
+    max_new_tokens=8,
 )

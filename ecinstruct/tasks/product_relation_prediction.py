@@ -126,5 +126,5 @@ TASK = Task(
     build=build,
     options=OPTIONS,
     n_options=len(OPTIONS),
-    max_new_tokens=24,
+    max_new_tokens=32,
 )

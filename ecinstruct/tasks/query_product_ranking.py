@@ -153,5 +153,5 @@ TASK = Task(
     build=build,
     has_ood=False,
     sizes=(10_000, 1_000, 1_000, 0),
-    max_new_tokens=16,
+    max_new_tokens=24,
 )

@@ -79,5 +79,5 @@ TASK = Task(
     build=build,
     options=OPTIONS,
     n_options=len(OPTIONS),
-    max_new_tokens=8,
+    max_new_tokens=12,
 )

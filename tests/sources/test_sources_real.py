@@ -98,7 +98,9 @@ def test_real_provenance(real):
             "sha256",
             "rows_read",
             "rows_rejected",
+            "rows_out_of_scope",
         }
+        assert record["rows_out_of_scope"] == 0  # no real source here has out-of-scope rows
         assert (REAL / record["file"]).stat().st_size == record["bytes"]
         assert len(record["sha256"]) == 64 and record["rows_read"] > 0
     by_file = {p["file"]: p for p in provenance}
