@@ -5,6 +5,7 @@ Pure steps in the middle, reading and writing only at the two ends (STYLE.md rul
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shlex
 import sys
@@ -166,7 +167,12 @@ def default_sources(config: BuildConfig) -> Path:
     from ecinstruct.paths import cache_dir
     from ecinstruct.sample import generate
 
-    folder = cache_dir() / "sample" / f"scale-{config.sample_scale:g}-seed-{config.seed}"
+    # Keyed by the generator's own source too, so a changed generator never serves stale files.
+    code = hashlib.sha256()
+    for path in sorted((Path(__file__).parent / "sample").glob("*.py")):
+        code.update(path.read_bytes())
+    key = f"scale-{config.sample_scale:g}-seed-{config.seed}-{code.hexdigest()[:12]}"
+    folder = cache_dir() / "sample" / key
     toml = folder / "sources.toml"
     if not toml.is_file():
         with writer.atomic_folder(folder) as tmp:
