@@ -64,7 +64,6 @@ class TaskResult:
     dropped: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     quality_seconds: float = 0.0
-    quality: dict = field(default_factory=dict)
 
 
 def select_tasks(names: tuple[str, ...]) -> list[Task]:
@@ -100,8 +99,9 @@ def build_task(
     ood: pl.DataFrame,
     config: BuildConfig,
     reviewer_names: pl.Series | None = None,
-) -> tuple[TaskResult, pl.DataFrame, pl.DataFrame]:
-    """Returns the task's result line, its records and its dropped candidates."""
+) -> tuple[TaskResult, pl.DataFrame, pl.DataFrame, dict]:
+    """Returns the task's result line, its records, its dropped candidates and the statistics
+    of its quality checks."""
     start = time.perf_counter()
     empty = [t for t in task.tables if canonical[t].is_empty()]
     if empty:
@@ -111,6 +111,7 @@ def build_task(
             TaskResult(task.name, "skipped", note),
             pl.DataFrame(schema=RECORD_SCHEMA),
             pl.DataFrame(),
+            {},
         )
     sizes = config.sizes(task.sizes)
     ctx = TaskContext(seed=config.seed, ood_products=ood, max_candidates=3 * sum(sizes) + 1000)
@@ -129,7 +130,12 @@ def build_task(
     quality_seconds = time.perf_counter() - t
     # Cap train first, clean validation/test against the train set that ships, then cap them:
     # samples dropped as contaminated are replaced from the over-quota pool.
-    placed = splits.cap(splits.place(cands, ood, sizes, task.has_ood, config.seed), sizes, config.seed, only=("train",))
+    placed = splits.cap(
+        splits.place(cands, ood, sizes, task.has_ood, config.seed),
+        sizes,
+        config.seed,
+        only=("train",),
+    )
     t = time.perf_counter()
     placed, decon = quality_checks.decontaminate(placed)
     quality_seconds += time.perf_counter() - t
@@ -145,7 +151,6 @@ def build_task(
         dropped=dict(sorted(dropped.group_by("drop_reason").len().iter_rows())),
         seconds=round(time.perf_counter() - start, 3),
         quality_seconds=round(quality_seconds, 3),
-        quality={"candidates": checks, "decontamination": decon},
     )
     if not records.height:
         result.note = "no usable samples: see drop reasons"
@@ -155,7 +160,7 @@ def build_task(
     dropped = dropped.filter(pl.col("drop_reason") != "over_quota").select(
         pl.lit(task.name).alias("task"), *keep_cols
     )
-    return result, records, dropped
+    return result, records, dropped, {"candidates": checks, "decontamination": decon}
 
 
 def _has_split(task: Task, split: str) -> bool:
@@ -204,12 +209,14 @@ def run(config: BuildConfig, argv: list[str] | None = None) -> dict:
     ood = splits.ood_products(
         ood_universe(canonical, tasks), ood_cats, config.ood_fraction, config.seed
     )
-    results, all_records, all_dropped = [], [], []
+    results, all_records, all_dropped, task_quality = [], [], [], {}
     names = canonical["reviews"]["reviewer_name"].drop_nulls().unique().sort()
     with Progress(enabled=config.progress) as bar:
         for task in bar.iter(tasks, "building tasks", lambda tk: tk.name):
-            res, recs, dropped = build_task(task, canonical, ood, config, names)
+            res, recs, dropped, stats = build_task(task, canonical, ood, config, names)
             results.append(res)
+            if stats:
+                task_quality[task.name] = stats
             all_records.append(recs)
             if dropped.height:
                 all_dropped.append(dropped)
@@ -223,22 +230,26 @@ def run(config: BuildConfig, argv: list[str] | None = None) -> dict:
             f"train/validation, e.g. {report['ood_leak']['examples'][:2]}"
         )
     t = time.perf_counter()
-    suites = run_suites(canonical.tables, records, tasks={t.name: t for t in tasks})
+    suites = run_suites(
+        canonical.tables, records, tasks={task.name: task for task in tasks}, audit_report=report
+    )
     timings["quality_suites"] = time.perf_counter() - t
     timings["quality"] = timings["quality_suites"] + sum(r.quality_seconds for r in results)
     rejected = canonical["rejected"]
     gate = {
         "passed": bool(suites["passed"]),
-        "failed": [r["expectation"] for r in suites["results"] if not r["success"] and r.get("severity", "critical") == "critical"],
+        "failed": [
+            r["expectation"]
+            for r in suites["results"]
+            if not r["success"] and r.get("severity", "critical") == "critical"
+        ],
         "allow_failed_checks": config.allow_failed_checks,
     }
     quality = {
-        "candidates": {r.task: r.quality.get("candidates") for r in results if r.quality},
-        "decontamination": {r.task: r.quality.get("decontamination") for r in results if r.quality},
+        "candidates": {name: q["candidates"] for name, q in task_quality.items()},
+        "decontamination": {name: q["decontamination"] for name, q in task_quality.items()},
         "suites": suites,
     }
-    for r in results:
-        r.quality = {}
     manifest = {
         "ecinstruct_version": __version__,
         "command": "python -m ecinstruct "

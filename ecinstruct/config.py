@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_OUT = Path("build/ecinstruct")
@@ -25,7 +25,6 @@ class BuildConfig:
     shard_rows: int = 50_000
     allow_failed_checks: bool = False
     progress: bool = True
-    extra: dict = field(default_factory=dict)
 
     def sizes(self, default: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
         if self.per_task is None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 from rich.console import Console
@@ -47,15 +47,3 @@ class Progress:
             yield item
             self._rich.advance(bar)
 
-
-def track(
-    items: Iterable[T], label: str, total: int | None = None, enabled: bool = True
-) -> Iterator[T]:
-    with Progress(enabled) as p:
-        if p._rich is None:
-            yield from items
-            return
-        bar = p._rich.add_task(label, total=total)
-        for item in items:
-            yield item
-            p._rich.advance(bar)

@@ -39,7 +39,3 @@ SPLITS = tuple(SPLIT_SETTINGS)
 BASE_SPLITS = ("train", "validation", "test_ind", "test_ood")
 UNSEEN_OF = {"test_ind": "test_ind_unseen_instruction", "test_ood": "test_ood_unseen_instruction"}
 
-PROMPT_HEADER = (
-    "Below is an instruction that describes a task, paired with an input that provides further "
-    "context. Write a response that appropriately completes the request."
-)

@@ -2,18 +2,18 @@
 
 1. `ood_products` picks, once per build, the products held out for test_ood: the products of
    configured `ood_categories`, or else a seeded hash holdout of products.
-2. `assign` places one task's candidates: a candidate whose products are all held out is a
+2. `place` puts one task's candidates: a candidate whose products are all held out is a
    test_ood candidate; one with none held out goes to train / validation / test_ind by a
    seeded hash of its `group` (so a group never straddles those splits); a candidate mixing
-   both would leak and is dropped with a reason. Each split is then capped at its quota by a
-   seeded hash order, so the same inputs and seed give the same samples whatever the threads.
+   both would leak and is dropped with a reason.
+3. `cap` keeps each split to its quota by a seeded hash order, so the same inputs and seed give
+   the same samples whatever the threads. (`assign` is both in one call.)
 """
 
 from __future__ import annotations
 
 import polars as pl
 
-IND_SPLITS = ("train", "validation", "test_ind")
 HASH_MAX = float(2**64)
 
 
@@ -64,26 +64,19 @@ def ood_products(
     return per_product.filter(held).select("product_id").sort("product_id")
 
 
-def side(cands: pl.DataFrame, ood: pl.DataFrame) -> pl.Series:
-    """'ood' when all of a candidate's products are held out, 'ind' when none are, else 'mixed'."""
-    held = ood["product_id"].implode()
-    n_held = cands.select(
-        pl.col("product_ids").list.eval(pl.element().is_in(held)).list.sum().alias("n")
-    )["n"]
-    n_all = cands["product_ids"].list.len()
+def side(ood: pl.DataFrame) -> pl.Expr:
+    """'ood' when all of a candidate's products are held out, 'ind' when none are (or it shows
+    no product), else 'mixed'."""
+    held = (
+        pl.col("product_ids").list.eval(pl.element().is_in(ood["product_id"].implode())).list.sum()
+    )
+    n = pl.col("product_ids").list.len()
     return (
-        pl.DataFrame({"h": n_held, "a": n_all})
-        .select(
-            pl.when(pl.col("a") == 0)
-            .then(pl.lit("ind"))
-            .when(pl.col("h") == 0)
-            .then(pl.lit("ind"))
-            .when(pl.col("h") == pl.col("a"))
-            .then(pl.lit("ood"))
-            .otherwise(pl.lit("mixed"))
-            .alias("side")
-        )
-        .to_series()
+        pl.when((n == 0) | (held == 0))
+        .then(pl.lit("ind"))
+        .when(held == n)
+        .then(pl.lit("ood"))
+        .otherwise(pl.lit("mixed"))
     )
 
 
@@ -96,7 +89,7 @@ def place(
 ) -> pl.DataFrame:
     """Add `split` to every candidate, and a drop_reason to those that would leak."""
     n_train, n_val, n_test, _ = sizes
-    df = cands.with_columns(side(cands, ood).alias("_side"))
+    df = cands.with_columns(side(ood).alias("_side"))
     ind_total = n_train + n_val + n_test
     # Groups are spread over the IND splits in proportion to their quotas.
     u = unit_hash(pl.col("group"), seed, 2)

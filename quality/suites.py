@@ -147,8 +147,10 @@ def _base(records: pl.DataFrame) -> pl.DataFrame:
     return records.filter(~pl.col("split").is_in(list(UNSEEN_OF.values())))
 
 
-def check_ood_leak(records: pl.DataFrame) -> list[dict]:
-    report = audit.audit(records)
+def check_ood_leak(records: pl.DataFrame, report: dict | None = None) -> list[dict]:
+    """The leak audit as result rows; `report` is `ecinstruct.audit.audit(records)` when the
+    caller already has it (the build does), so it is not computed twice."""
+    report = report if report is not None else audit.audit(records)
     leak = report["ood_leak"]
     dup = report["duplicate_inputs_across_splits"]
     return [
@@ -237,6 +239,7 @@ def run_suites(
     records: pl.DataFrame,
     *,
     tasks: Mapping[str, Task] | None = None,
+    audit_report: dict | None = None,
 ) -> dict:
     """Every suite: canonical tables (those given), all records, each task's records."""
     if tasks is None:
@@ -254,7 +257,7 @@ def run_suites(
         for (task,), df in facts.group_by("task", maintain_order=True):
             if task in tasks:
                 results += runner.run(f"task:{task}", df, task_suite(tasks[task]), ["id"])
-        results += check_ood_leak(records)
+        results += check_ood_leak(records, audit_report)
         results += check_decontamination(records)
         results += check_unseen_copies(records)
     passed = all(r["success"] or r["severity"] != "critical" for r in results)

@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from ecinstruct.records import RECORD_SCHEMA, SPLIT_SETTINGS, UNSEEN_OF
+from ecinstruct.tasks import REGISTRY
 
 YES_NO = ["yes", "no"]
 SA_OPTIONS = ["very positive", "positive", "neutral", "negative", "very negative"]
@@ -168,21 +169,9 @@ def answer_generation(rng, i):
     return {"input": json.dumps(inp), "options": None, "output": answer}
 
 
-MAKERS = {
-    f.__name__: f
-    for f in (
-        attribute_value_extraction,
-        product_relation_prediction,
-        product_matching,
-        sentiment_analysis,
-        sequential_recommendation,
-        multiclass_product_classification,
-        product_substitute_identification,
-        query_product_ranking,
-        answerability_prediction,
-        answer_generation,
-    )
-}
+# One synthetic-record maker per registered task, named after it: a new task without a maker
+# fails here, not silently.
+MAKERS = {name: globals()[name] for name in REGISTRY}
 
 
 def task_records(task: str, sizes: dict[str, int] = SIZES, seed: int = 0) -> pl.DataFrame:
