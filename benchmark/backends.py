@@ -112,6 +112,7 @@ class ModelBackend:
             # A chat template already writes the special tokens it wants.
             add_special_tokens=self.prompt == "alpaca",
             progress=progress,
+            groups=[r["instruction"] for r in records],  # one shared prefix per wording
         )
         return texts, {"truncated": truncated}
 

@@ -1,22 +1,26 @@
 """Batched greedy generation with a transformers causal LM.
 
-Speed comes from three choices: prompts are sorted by token length so a batch pads little;
-padding is on the LEFT so every row's answer starts at the same position; and each task caps
+Speed comes from four choices: prompts that share an instruction share its computation (the
+key/value cache of their common token prefix is computed once and reused by every batch of
+the group); prompts are sorted by token length so a batch pads little; padding is on the LEFT
+of each row's own tokens so every row's answer starts at the same position; and each task caps
 its own answer length (a yes/no answer needs 4 tokens, not 100).
+
+A batch that reuses a prefix is laid out as ``[shared prefix][padding][row's own tokens]``:
+the attention mask hides the padding and positions count only unmasked tokens, so every row
+sees exactly the tokens and positions it would see alone.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 
 # A model that keeps writing after its answer starts a new alpaca section; the parser cuts there
 # anyway, so generating past it is wasted time.
 STOP = ("\n###",)
 
 
-def generation_config(
-    tokenizer, max_new_tokens: int, stop: Sequence[str] | None = None, **sampling
-):
+def generation_config(tokenizer, max_new_tokens: int, **sampling):
     """An explicit config, so a model's own defaults (temperature, top_p...) never leak in."""
     from transformers import GenerationConfig
 
@@ -26,9 +30,26 @@ def generation_config(
         num_beams=1,
         pad_token_id=tokenizer.pad_token_id,
         eos_token_id=tokenizer.eos_token_id,
-        stop_strings=list(stop) if stop else None,
         **sampling,
     )
+
+
+_STOPPERS: dict = {}
+
+
+def stopping_criteria(tokenizer, stop: Sequence[str] | None):
+    """transformers' stop-string criterion, built once per tokenizer and stop strings: building
+    it scans the whole vocabulary (about a second for a 49k vocabulary), which per batch would
+    cost more than generating a short answer."""
+    if not stop:
+        return None
+    from transformers import StoppingCriteriaList, StopStringCriteria
+
+    key = (id(tokenizer), tuple(stop))
+    if key not in _STOPPERS:
+        _STOPPERS.clear()  # one tokenizer at a time is all a run uses
+        _STOPPERS[key] = (tokenizer, StopStringCriteria(tokenizer, list(stop)))
+    return StoppingCriteriaList([_STOPPERS[key][1]])
 
 
 def context_limit(model) -> int | None:
@@ -45,6 +66,8 @@ def generate(
     progress: Callable[[int], None] | None = None,
     sort_by_length: bool = True,
     stop: Sequence[str] | None = STOP,
+    groups: Sequence[Hashable] | None = None,
+    reuse_prefix: bool = True,
     **sampling,
 ) -> tuple[list[str], int]:
     """Answers (new tokens only, special tokens dropped) in prompt order, and the number of
@@ -53,6 +76,10 @@ def generate(
     A row stops at EOS or at a `stop` string. `sampling` (e.g. temperature=0.15, top_p=0.95)
     switches greedy decoding to sampling; the benchmark never does, scripts/bench_generation.py
     does to time the reference setting.
+
+    `groups` (one key per prompt, e.g. its instruction) says which prompts are batched together
+    and share a prefix cache; without it all prompts form one group. `reuse_prefix=False`
+    recomputes every prompt in full.
     """
     import torch
 
@@ -64,24 +91,81 @@ def generate(
     truncated = sum(budget is not None and len(x) > budget for x in ids)
     if budget is not None:
         ids = [x[-budget:] for x in ids]
-    order = list(range(len(ids)))
-    if sort_by_length:
-        # Longest first: a batch that does not fit in memory fails at once, not at the end.
-        order.sort(key=lambda i: -len(ids[i]))
-    config = generation_config(tokenizer, max_new_tokens, stop, **sampling)
+    keys = list(groups) if groups is not None else [None] * len(ids)
+    if len(keys) != len(ids):
+        raise ValueError(f"{len(keys)} group keys for {len(ids)} prompts")
+    clusters: dict = {}
+    for i, key in enumerate(keys):  # groups in order of first appearance
+        clusters.setdefault(key, []).append(i)
+    config = generation_config(tokenizer, max_new_tokens, **sampling)
+    stopper = stopping_criteria(tokenizer, stop)
     device = next(model.parameters()).device
     answers: list[str] = [""] * len(ids)
-    for start in range(0, len(order), batch_size):
-        rows = order[start : start + batch_size]
-        batch = tokenizer.pad({"input_ids": [ids[i] for i in rows]}, return_tensors="pt")
-        batch = {k: v.to(device) for k, v in batch.items()}
-        with torch.inference_mode():
-            out = model.generate(**batch, generation_config=config, tokenizer=tokenizer)
-        new = out[:, batch["input_ids"].shape[1] :]
-        for i, text in zip(
-            rows, tokenizer.batch_decode(new, skip_special_tokens=True), strict=True
-        ):
-            answers[i] = text
-        if progress is not None:
-            progress(len(rows))
+    for members in clusters.values():
+        if sort_by_length:
+            # Longest first: a batch that does not fit in memory fails at once, not at the end.
+            members = sorted(members, key=lambda i: -len(ids[i]))
+        reusable = reuse_prefix and len(members) > 1  # a lone prompt has no one to share with
+        shared = _common_prefix([ids[i] for i in members]) if reusable else 0
+        prefix = _prefix_cache(model, ids[members[0]][:shared], device) if shared else None
+        for start in range(0, len(members), batch_size):
+            rows = members[start : start + batch_size]
+            batch, cache = _batch(tokenizer, [ids[i] for i in rows], shared, prefix, device)
+            with torch.inference_mode():
+                out = model.generate(
+                    **batch,
+                    past_key_values=cache,
+                    generation_config=config,
+                    stopping_criteria=stopper,
+                )
+            new = out[:, batch["input_ids"].shape[1] :]
+            for i, text in zip(
+                rows, tokenizer.batch_decode(new, skip_special_tokens=True), strict=True
+            ):
+                answers[i] = text
+            if progress is not None:
+                progress(len(rows))
     return answers, truncated
+
+
+# A shorter shared prefix is not worth a forward pass of its own.
+MIN_SHARED_TOKENS = 16
+
+
+def _common_prefix(rows: list[list[int]]) -> int:
+    """Tokens every row starts with, leaving each row at least one token of its own (the
+    generation step needs an input), or 0 when fewer than MIN_SHARED_TOKENS would be shared."""
+    first, n = rows[0], min(len(r) for r in rows) - 1
+    for row in rows[1:]:
+        n = next((k for k in range(n) if row[k] != first[k]), n)
+    return n if n >= MIN_SHARED_TOKENS else 0
+
+
+def _prefix_cache(model, prefix: list[int], device):
+    import torch
+
+    with torch.inference_mode():
+        out = model(input_ids=torch.tensor([prefix], device=device), use_cache=True)
+    return out.past_key_values
+
+
+def _batch(tokenizer, rows: list[list[int]], shared: int, prefix, device):
+    """Model inputs for one batch, and a fresh copy of the prefix cache sized to it."""
+    import copy
+
+    import torch
+
+    if prefix is None:
+        batch = tokenizer.pad({"input_ids": rows}, return_tensors="pt")
+        return {k: v.to(device) for k, v in batch.items()}, None
+    own = tokenizer.pad({"input_ids": [r[shared:] for r in rows]}, return_tensors="pt")
+    head = torch.tensor([rows[0][:shared]] * len(rows))
+    batch = {
+        "input_ids": torch.cat([head, own["input_ids"]], dim=1).to(device),
+        "attention_mask": torch.cat(
+            [torch.ones_like(head), own["attention_mask"]], dim=1
+        ).to(device),
+    }
+    cache = copy.deepcopy(prefix)
+    cache.batch_repeat_interleave(len(rows))
+    return batch, cache

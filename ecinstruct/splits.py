@@ -119,6 +119,11 @@ def place(
     ).drop("_side")
 
 
+def quota_order(seed: int) -> pl.Expr:
+    """The order in which usable rows fill a split's quota: a seeded hash of the content."""
+    return unit_hash(pl.col("input") + pl.lit("\x1f") + pl.col("output"), seed, 3)
+
+
 def cap(
     placed: pl.DataFrame,
     sizes: tuple[int, int, int, int],
@@ -132,7 +137,7 @@ def cap(
     """
     quotas = dict(zip(("train", "validation", "test_ind", "test_ood"), sizes, strict=True))
     quota = pl.col("split").replace_strict(quotas, return_dtype=pl.Int64)
-    order = unit_hash(pl.col("input") + pl.lit("\x1f") + pl.col("output"), seed, 3)
+    order = quota_order(seed)
     usable = pl.col("drop_reason").is_null() & pl.col("split").is_in(list(only))
     df = placed.with_columns(order.alias("_order"))
     rank = pl.when(usable).then(pl.col("_order").rank("ordinal").over(["split", usable]))

@@ -141,16 +141,23 @@ def check_candidates(
     appear in text, in addition to what the PII patterns find.
     """
     names = list(reviewer_names)
-    df = cands
-    usable_before = df.select(USABLE.sum()).item()
+    usable_before = cands.select(USABLE.sum()).item()
     checks: dict[str, dict] = {}
+    # Dropped rows are published, so PII scrubbing (first) sees every row; the other checks
+    # only ever judge usable rows, so they look at those alone.
+    df, rest = cands, None
     for name, check in CHECKS.items():
+        if check is not scrub_pii and rest is None:
+            df = df.with_row_index("_check_pos")
+            df, rest = df.filter(USABLE), df.filter(~USABLE)
         if check is scrub_pii and names:
             check = partial(scrub_pii, names=names)
         start = time.perf_counter()
         df, stats = check(task, df)
         stats["seconds"] = round(time.perf_counter() - start, 3)
         checks[name] = stats
+    if rest is not None:
+        df = pl.concat([df, rest]).sort("_check_pos").drop("_check_pos")
     dropped: dict[str, int] = {}
     for stats in checks.values():
         for reason, n in stats.get("dropped", {}).items():

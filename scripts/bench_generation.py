@@ -1,8 +1,8 @@
 """Throughput of the benchmark's generation vs the reference evaluation setting.
 
-Ours: batched greedy decoding, prompts sorted by length, left padding, per-task answer budgets
-(benchmark.tasks.REGISTRY). Reference (eCeLLM's inference.py): batches of 2 in prompt order,
-sampling with temperature 0.15 and top_p 0.95, 100 new tokens for every task. Both get the
+Ours: batched greedy decoding, one shared prefix cache per instruction wording, prompts sorted
+by length, left padding, per-task answer budgets (benchmark.tasks.REGISTRY). Reference
+(eCeLLM's inference.py): batches of 2 in prompt order, sampling with temperature 0.15 and top_p 0.95, 100 new tokens for every task. Both get the
 same prompts (the trainer's alpaca prompt over the same test records) and the same model.
 
     python scripts/bench_generation.py --dataset out/ecinstruct --model smollm2-135m \\
@@ -76,8 +76,13 @@ def main(argv: list[str] | None = None) -> int:
     torch.manual_seed(args.seed)
     for task, (records, texts) in prompts.items():
         (ours, _), t_ours = timed(
-            lambda texts=texts, task=task: generate(
-                model, tokenizer, texts, REGISTRY[task].max_new_tokens, args.batch_size
+            lambda texts=texts, task=task, records=records: generate(
+                model,
+                tokenizer,
+                texts,
+                REGISTRY[task].max_new_tokens,
+                args.batch_size,
+                groups=[r["instruction"] for r in records],
             )
         )
         (ref, _), t_ref = timed(
@@ -88,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
                 REFERENCE["max_new_tokens"],
                 REFERENCE["batch_size"],
                 sort_by_length=False,
+                reuse_prefix=False,
                 stop=None,
                 temperature=REFERENCE["temperature"],
                 top_p=REFERENCE["top_p"],

@@ -52,6 +52,10 @@ def main(
     eval_every: Annotated[
         int | None, typer.Option(help="Also validate every N steps (always each epoch).")
     ] = None,
+    eval_samples: Annotated[
+        int | None,
+        typer.Option(help="Validate on this many samples, spread over tasks (default: all)."),
+    ] = None,
     resume: Annotated[
         bool, typer.Option(help="Continue the run in --out from its last checkpoint.")
     ] = False,
@@ -87,7 +91,8 @@ def main(
         dataset=dataset, model=model, out=out, tasks=_tasks(tasks), epochs=epochs,
         max_steps=max_steps, lr=lr, lora_r=lora_r, lora_alpha=lora_alpha,
         lora_dropout=lora_dropout, batch_size=batch_size, micro_batch_tokens=micro_batch_tokens,
-        max_length=max_length, prompt=prompt, eval_every=eval_every, resume=resume, merge=merge,
+        max_length=max_length, prompt=prompt, eval_every=eval_every, eval_samples=eval_samples,
+        resume=resume, merge=merge,
         gradient_checkpointing=gradient_checkpointing, seed=seed, stop_after=stop_after,
         progress=progress,
     )  # fmt: skip

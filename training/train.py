@@ -45,6 +45,7 @@ from training.models import load_model, load_tokenizer, lora_target_modules
 RESUME_KEYS = (
     "dataset", "model", "tasks", "epochs", "max_steps", "lr", "lora_r", "lora_alpha",
     "lora_dropout", "batch_size", "max_length", "prompt", "seed", "warmup_ratio", "weight_decay",
+    "eval_samples",
 )  # fmt: skip
 MAX_GRAD_NORM = 1.0
 # Padded tokens per micro-batch when --micro-batch-tokens is not given.
@@ -68,6 +69,7 @@ class TrainConfig:
     max_length: int = 2048
     prompt: str = "alpaca"
     eval_every: int | None = None
+    eval_samples: int | None = None  # validate on this many samples (spread over tasks)
     resume: bool = False
     merge: bool = False
     gradient_checkpointing: bool = False
@@ -80,7 +82,8 @@ class TrainConfig:
     def check(self) -> None:
         self.tasks = tuple(sorted(set(self.tasks)))  # naming order does not change the run
         positive = ("epochs", "batch_size", "max_length", "lora_r", "lora_alpha")
-        for name in positive + ("max_steps", "eval_every", "stop_after", "micro_batch_tokens"):
+        optional = ("max_steps", "eval_every", "eval_samples", "stop_after", "micro_batch_tokens")
+        for name in positive + optional:
             value = getattr(self, name)
             if (value is not None or name in positive) and value < 1:
                 raise UserError(f"--{name.replace('_', '-')} must be at least 1, got {value}")
@@ -176,7 +179,8 @@ def train(config: TrainConfig) -> dict:
     tokenizer = load_tokenizer(config.model)
     splits = load_splits(config.dataset, config.tasks)
     train_set = encode_split(splits["train"], tokenizer, config.prompt, config.max_length)
-    val_set = encode_split(splits["validation"], tokenizer, config.prompt, config.max_length)
+    validation = subsample_by_task(splits["validation"], config.eval_samples, config.seed)
+    val_set = encode_split(validation, tokenizer, config.prompt, config.max_length)
     for name, encoded in (("train", train_set), ("validation", val_set)):
         if not encoded.samples:
             raise UserError(f"no {name} samples left for tasks {config.tasks or 'all'}")
@@ -243,6 +247,14 @@ def train(config: TrainConfig) -> dict:
     )
     started = state["step"]
     val_plan = batching.plan_eval(val_set.samples, budget, dist.rank, dist.world)
+    if state["step"] == 0 and not state["validation"]:
+        # Step 0 is the base model (LoRA's B starts at zero): the "before" of the run, and the
+        # adapter to keep if training never improves on it.
+        val_loss = evaluate(eval_module, val_plan, val_set, tokenizer, dist)
+        state["validation"].append({"step": 0, "loss": val_loss})
+        state["best"] = {"step": 0, "loss": val_loss}
+        if dist.main:
+            peft_model.save_pretrained(out)
     while state["step"] < total_steps:
         epoch, offset = divmod(state["step"], per_epoch)
         plan = batching.plan_epoch(
@@ -392,6 +404,30 @@ def evaluate(loss_module, plan, encoded, tokenizer, dist: Dist) -> float:
     return all_sum([loss_sum], dist)[0] / response
 
 
+def subsample_by_task(dataset, n: int | None, seed: int):
+    """At most ``n`` records, spread evenly over tasks (round robin over seeded shuffles), so a
+    cheap validation set still speaks for every task. ``None`` keeps the whole split."""
+    if n is None or n >= len(dataset):
+        return dataset
+    import random
+
+    by_task: dict[str, list[int]] = {}
+    for i, task in enumerate(dataset["task"]):
+        by_task.setdefault(task, []).append(i)
+    rng = random.Random(seed)
+    queues = []
+    for task in sorted(by_task):
+        indices = by_task[task]
+        rng.shuffle(indices)
+        queues.append(indices)
+    chosen: list[int] = []
+    while len(chosen) < n:
+        for queue in queues:
+            if queue and len(chosen) < n:
+                chosen.append(queue.pop())
+    return dataset.select(sorted(chosen))
+
+
 def summarise(state: dict, train_set, val_set, dist: Dist) -> dict:
     tokens = sum(r["tokens"] for r in state["train"])
     seconds = state["train_seconds"]
@@ -401,6 +437,9 @@ def summarise(state: dict, train_set, val_set, dist: Dist) -> dict:
         "validation": state["validation"],
         "best_step": state["best"] and state["best"]["step"],
         "best_validation_loss": state["best"] and state["best"]["loss"],
+        "initial_validation_loss": next(
+            (r["loss"] for r in state["validation"] if r["step"] == 0), None
+        ),
         "train_tokens": tokens,
         "train_seconds": round(seconds, 3),
         "tokens_per_s": round(tokens / seconds, 1) if seconds else None,

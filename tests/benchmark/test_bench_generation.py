@@ -74,6 +74,47 @@ def test_batched_left_padded_greedy_equals_one_by_one(tiny_model, dataset_dir):
     assert len(set(lengths)) > 1
 
 
+def test_shared_prefix_cache_gives_the_same_answers(tiny_model, dataset_dir, monkeypatch):
+    from benchmark import generation
+
+    _, model, tokenizer = tiny_model
+    records = datasets.load_dataset(str(dataset_dir), "sentiment_analysis")["test_ind"].to_list()
+    records = records[:8]
+    # Short prompts, so the tiny model's context cuts none of them from the left.
+    prompts = [f"{r['instruction']} Options: {r['options']}\n{r['input'][:30]}\n" for r in records]
+    groups = [r["instruction"] for r in records]
+    shared = []
+    real = generation._prefix_cache
+    monkeypatch.setattr(
+        generation, "_prefix_cache", lambda m, ids, d: shared.append(len(ids)) or real(m, ids, d)
+    )
+    cached, _ = generate(model, tokenizer, prompts, 6, batch_size=3, groups=groups)
+    sizes = [groups.count(g) for g in set(groups)]
+    assert len(shared) == sum(n > 1 for n in sizes) > 0  # one prefix pass per shared wording
+    assert min(shared) >= generation.MIN_SHARED_TOKENS
+    shared.clear()
+    plain, _ = generate(model, tokenizer, prompts, 6, batch_size=3, reuse_prefix=False)
+    assert shared == []
+    assert cached == plain
+    with pytest.raises(ValueError, match="group keys"):
+        generate(model, tokenizer, prompts, 6, groups=groups[:2])
+
+
+def test_stop_string_ends_a_row_and_its_criterion_is_built_once(tiny_model):
+    import torch
+
+    from benchmark.generation import STOP, stopping_criteria
+
+    _, _, tokenizer = tiny_model
+    criteria = stopping_criteria(tokenizer, STOP)
+    assert stopping_criteria(tokenizer, STOP)[0] is criteria[0]  # cached: it scans the vocab
+    assert stopping_criteria(tokenizer, None) is None
+    rows = [tokenizer("positive\n###")["input_ids"], tokenizer("positive\n")["input_ids"]]
+    width = max(map(len, rows))
+    ids = torch.tensor([[tokenizer.pad_token_id] * (width - len(r)) + r for r in rows])
+    assert criteria[0](ids, None).tolist() == [True, False]
+
+
 def test_model_backend_through_the_runner(tiny_model, dataset_dir, tmp_path):
     folder, _, tokenizer = tiny_model
     out = tmp_path / "tiny"
@@ -120,3 +161,4 @@ def test_model_backend_through_the_runner(tiny_model, dataset_dir, tmp_path):
         "adapter": None,
         "prompt": "alpaca",
     }
+

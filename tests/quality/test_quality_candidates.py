@@ -247,3 +247,34 @@ def test_decontaminate_scales_to_a_task():
     out, stats = decontaminate(placed)
     assert stats["dropped"]["near_duplicate_of_train"] == 10
     assert stats["seconds"] < 20
+
+
+def _window_cands(n: int, short_every: int | None) -> pl.DataFrame:
+    rows = []
+    for i in range(n):
+        short = short_every is not None and i % short_every != 0
+        rows.append({"input": f"too short {i}" if short else _long(100 + i, 30)})
+    return _cands(rows)
+
+
+def test_checks_judge_only_the_rows_that_can_make_the_quotas(make_task):
+    from ecinstruct.build import WINDOW_EXTRA, WINDOW_FACTOR, checked_window
+    from ecinstruct.splits import cap
+
+    task = make_task("sentiment_analysis")
+    ood = pl.DataFrame(schema={"product_id": pl.String})
+    sizes = (100, 0, 0, 0)
+    window = int(100 * WINDOW_FACTOR) + WINDOW_EXTRA
+    placed, stats = checked_window(task, _window_cands(600, None), ood, sizes, 0, [])
+    assert stats["usable_before"] == window  # only the window was judged...
+    assert stats["unchecked_over_quota"] == 600 - window
+    assert placed.height == 600  # ...and no row went missing
+    kept = cap(placed, sizes, 0).filter(pl.col("drop_reason").is_null())
+    assert kept.height == 100
+
+    # Checks that empty the window make the build judge every row rather than ship fewer.
+    placed, stats = checked_window(task, _window_cands(600, 5), ood, sizes, 0, [])
+    assert "unchecked_over_quota" not in stats and stats["usable_before"] == 600
+    assert stats["dropped"]["too_few_words"] == 480
+    kept = cap(placed, sizes, 0).filter(pl.col("drop_reason").is_null())
+    assert kept.height == 100

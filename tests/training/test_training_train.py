@@ -43,8 +43,10 @@ def test_loss_drops_and_outputs_are_written(trained):
     assert len(losses) == 6
     assert losses[-1] < losses[0] - 0.1
     val = metrics["validation"]
-    assert [r["step"] for r in val] == [3, 6]
+    assert [r["step"] for r in val] == [0, 3, 6]  # step 0: the base model, before training
+    assert metrics["initial_validation_loss"] == val[0]["loss"]
     assert metrics["best_validation_loss"] == min(r["loss"] for r in val)
+    assert metrics["best_validation_loss"] < metrics["initial_validation_loss"]
     for name in ("adapter_config.json", "adapter_model.safetensors", "tokenizer.json",
                  "loss_curve.png", "merged/model.safetensors"):  # fmt: skip
         assert (out / name).is_file(), name
@@ -154,3 +156,15 @@ def test_cli_unknown_task_is_one_line_exit_2(dataset_dir, tiny_model_dir, tmp_pa
     assert result.exit_code == 2
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: unknown task nope")
+
+
+def test_eval_samples_spreads_a_small_validation_set_over_tasks(dataset_dir):
+    from training.train import subsample_by_task
+
+    validation = load_splits(str(dataset_dir), TASKS)["validation"]
+    picked = subsample_by_task(validation, 4, seed=0)
+    assert len(picked) == 4
+    assert sorted(picked["task"]) == sorted(TASKS * 2)
+    assert picked["id"] == subsample_by_task(validation, 4, seed=0)["id"]  # deterministic
+    assert subsample_by_task(validation, None, seed=0) is validation
+    assert len(subsample_by_task(validation, 10_000, seed=0)) == len(validation)
