@@ -77,9 +77,10 @@ def generate(
     switches greedy decoding to sampling; the benchmark never does, scripts/bench_generation.py
     does to time the reference setting.
 
-    `groups` (one key per prompt, e.g. its instruction) says which prompts are batched together
-    and share a prefix cache; without it all prompts form one group. `reuse_prefix=False`
-    recomputes every prompt in full.
+    `groups` (one key per prompt, e.g. its instruction) says which prompts share a prefix
+    cache: each group fills whole batches of its own, and the rest are batched together;
+    without it all prompts form one group. `reuse_prefix=False` recomputes every prompt in
+    full.
     """
     import torch
 
@@ -95,16 +96,25 @@ def generate(
     if len(keys) != len(ids):
         raise ValueError(f"{len(keys)} group keys for {len(ids)} prompts")
     clusters: dict = {}
-    for i, key in enumerate(keys):  # groups in order of first appearance
-        clusters.setdefault(key, []).append(i)
+    for i, key in enumerate(keys if reuse_prefix else [None] * len(ids)):
+        clusters.setdefault(key, []).append(i)  # groups in order of first appearance
+    # A group fills whole batches with its own shared prefix; what is left of each group
+    # joins one pool, batched together (sharing whatever prefix the pool has in common), so
+    # small groups never shrink the batches that decoding runs at.
+    parts, pool = [], []
+    for members in clusters.values():
+        members = _by_length(members, ids, sort_by_length)
+        whole = len(members) // batch_size * batch_size if len(clusters) > 1 else 0
+        if whole:
+            parts.append(members[:whole])
+        pool += members[whole:]
+    if pool:
+        parts.append(_by_length(pool, ids, sort_by_length))
     config = generation_config(tokenizer, max_new_tokens, **sampling)
     stopper = stopping_criteria(tokenizer, stop)
     device = next(model.parameters()).device
     answers: list[str] = [""] * len(ids)
-    for members in clusters.values():
-        if sort_by_length:
-            # Longest first: a batch that does not fit in memory fails at once, not at the end.
-            members = sorted(members, key=lambda i: -len(ids[i]))
+    for members in parts:
         reusable = reuse_prefix and len(members) > 1  # a lone prompt has no one to share with
         shared = _common_prefix([ids[i] for i in members]) if reusable else 0
         prefix = _prefix_cache(model, ids[members[0]][:shared], device) if shared else None
@@ -126,6 +136,11 @@ def generate(
             if progress is not None:
                 progress(len(rows))
     return answers, truncated
+
+
+def _by_length(members: list[int], ids: list[list[int]], sort: bool) -> list[int]:
+    # Longest first: a batch that does not fit in memory fails at once, not at the end.
+    return sorted(members, key=lambda i: -len(ids[i])) if sort else list(members)
 
 
 # A shorter shared prefix is not worth a forward pass of its own.

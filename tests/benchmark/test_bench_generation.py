@@ -90,7 +90,8 @@ def test_shared_prefix_cache_gives_the_same_answers(tiny_model, dataset_dir, mon
     )
     cached, _ = generate(model, tokenizer, prompts, 6, batch_size=3, groups=groups)
     sizes = [groups.count(g) for g in set(groups)]
-    assert len(shared) == sum(n > 1 for n in sizes) > 0  # one prefix pass per shared wording
+    # A wording that fills a batch of 3 shares its prefix; leftovers are batched together.
+    assert len(shared) >= sum(n >= 3 for n in sizes) > 0
     assert min(shared) >= generation.MIN_SHARED_TOKENS
     shared.clear()
     plain, _ = generate(model, tokenizer, prompts, 6, batch_size=3, reuse_prefix=False)
