@@ -178,7 +178,7 @@ def checked_window(
     a split short while unchecked rows wait, everything is checked instead, so a window never
     costs a sample the sources hold."""
     placed = splits.place(cands, ood, sizes, task.has_ood, seed)
-    quotas = dict(zip(("train", "validation", "test_ind", "test_ood"), sizes, strict=True))
+    quotas = splits.quotas(sizes)
     limit = pl.col("split").replace_strict(
         {k: int(v * WINDOW_FACTOR) + WINDOW_EXTRA for k, v in quotas.items()},
         return_dtype=pl.Int64,
@@ -192,8 +192,7 @@ def checked_window(
     window, stats = quality_checks.check_candidates(
         task, placed.filter(~beyond), reviewer_names=reviewer_names
     )
-    short = window.filter(usable).group_by("split").len()
-    have = dict(short.iter_rows())
+    have = dict(window.filter(usable).group_by("split").len().iter_rows())
     waiting = set(placed.filter(beyond)["split"].unique())
     if any(have.get(s, 0) < quotas[s] for s in waiting):
         return quality_checks.check_candidates(task, placed, reviewer_names=reviewer_names)

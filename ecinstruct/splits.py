@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from ecinstruct.records import BASE_SPLITS
+
 HASH_MAX = float(2**64)
 
 
@@ -119,6 +121,11 @@ def place(
     ).drop("_side")
 
 
+def quotas(sizes: tuple[int, int, int, int]) -> dict[str, int]:
+    """Samples per base split, from a task's (train, validation, test_ind, test_ood) sizes."""
+    return dict(zip(BASE_SPLITS, sizes, strict=True))
+
+
 def quota_order(seed: int) -> pl.Expr:
     """The order in which usable rows fill a split's quota: a seeded hash of the content."""
     return unit_hash(pl.col("input") + pl.lit("\x1f") + pl.col("output"), seed, 3)
@@ -135,8 +142,7 @@ def cap(
     Rows over a quota get drop_reason `over_quota` — not an error, but counted so the report
     can say how much more data the sources held. Output order is canonical (by that hash).
     """
-    quotas = dict(zip(("train", "validation", "test_ind", "test_ood"), sizes, strict=True))
-    quota = pl.col("split").replace_strict(quotas, return_dtype=pl.Int64)
+    quota = pl.col("split").replace_strict(quotas(sizes), return_dtype=pl.Int64)
     order = quota_order(seed)
     usable = pl.col("drop_reason").is_null() & pl.col("split").is_in(list(only))
     df = placed.with_columns(order.alias("_order"))
