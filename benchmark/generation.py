@@ -92,11 +92,11 @@ def generate(
     truncated = sum(budget is not None and len(x) > budget for x in ids)
     if budget is not None:
         ids = [x[-budget:] for x in ids]
-    keys = list(groups) if groups is not None else [None] * len(ids)
-    if len(keys) != len(ids):
-        raise ValueError(f"{len(keys)} group keys for {len(ids)} prompts")
+    if groups is not None and len(groups) != len(ids):
+        raise ValueError(f"{len(groups)} group keys for {len(ids)} prompts")
+    keys = groups if groups is not None and reuse_prefix else [None] * len(ids)
     clusters: dict = {}
-    for i, key in enumerate(keys if reuse_prefix else [None] * len(ids)):
+    for i, key in enumerate(keys):
         clusters.setdefault(key, []).append(i)  # groups in order of first appearance
     # A group fills whole batches with its own shared prefix; what is left of each group
     # joins one pool, batched together (sharing whatever prefix the pool has in common), so

@@ -192,11 +192,11 @@ def checked_window(
     window, stats = quality_checks.check_candidates(
         task, placed.filter(~beyond), reviewer_names=reviewer_names
     )
+    rest = placed.filter(beyond)
     have = dict(window.filter(usable).group_by("split").len().iter_rows())
-    waiting = set(placed.filter(beyond)["split"].unique())
-    if any(have.get(s, 0) < quotas[s] for s in waiting):
+    if any(have.get(s, 0) < quotas[s] for s in rest["split"].unique()):
         return quality_checks.check_candidates(task, placed, reviewer_names=reviewer_names)
-    rest = placed.filter(beyond).with_columns(pl.lit("over_quota").alias("drop_reason"))
+    rest = rest.with_columns(pl.lit("over_quota").alias("drop_reason"))
     stats["unchecked_over_quota"] = rest.height
     return pl.concat([window, rest]), stats
 
