@@ -1,12 +1,13 @@
 """Batched greedy generation with a transformers causal LM.
 
 Speed comes from four choices: prompts that share an instruction share its computation (the
-key/value cache of their common token prefix is computed once and reused by every batch of
-the group); prompts are sorted by token length so a batch pads little; padding is on the LEFT
-of each row's own tokens so every row's answer starts at the same position; and each task caps
-its own answer length (a yes/no answer needs 4 tokens, not 100).
+key/value cache of their common token prefix is computed once per group and spliced into every
+batch that holds one of its rows); prompts are sorted by length so a batch pads little; padding
+is on the LEFT of each row's own tokens so every row's answer starts at the same position; and
+each task caps its own answer length (a yes/no answer needs 4 tokens, not 100).
 
-A batch that reuses a prefix is laid out as ``[shared prefix][padding][row's own tokens]``:
+Rows of different groups can share a batch, so small groups never shrink the batches decoding
+runs at. Each row is laid out as ``[padding][its group's prefix][padding][its own tokens]``:
 the attention mask hides the padding and positions count only unmasked tokens, so every row
 sees exactly the tokens and positions it would see alone.
 """
@@ -14,6 +15,7 @@ sees exactly the tokens and positions it would see alone.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
 
 # A model that keeps writing after its answer starts a new alpaca section; the parser cuts there
 # anyway, so generating past it is wasted time.
@@ -78,9 +80,9 @@ def generate(
     does to time the reference setting.
 
     `groups` (one key per prompt, e.g. its instruction) says which prompts share a prefix
-    cache: each group fills whole batches of its own, and the rest are batched together;
-    without it all prompts form one group. `reuse_prefix=False` recomputes every prompt in
-    full.
+    cache; prompts whose group shares nothing share what they have in common with each other.
+    Without `groups` all prompts form one group. `reuse_prefix=False` recomputes every prompt
+    in full (also the choice for models whose cache cannot be spliced, e.g. sliding windows).
     """
     import torch
 
@@ -94,53 +96,73 @@ def generate(
         ids = [x[-budget:] for x in ids]
     if groups is not None and len(groups) != len(ids):
         raise ValueError(f"{len(groups)} group keys for {len(ids)} prompts")
-    keys = groups if groups is not None and reuse_prefix else [None] * len(ids)
-    clusters: dict = {}
-    for i, key in enumerate(keys):
-        clusters.setdefault(key, []).append(i)  # groups in order of first appearance
-    # A group fills whole batches with its own shared prefix; what is left of each group
-    # joins one pool, batched together (sharing whatever prefix the pool has in common), so
-    # small groups never shrink the batches that decoding runs at.
-    parts, pool = [], []
-    for members in clusters.values():
-        members = _by_length(members, ids, sort_by_length)
-        whole = len(members) // batch_size * batch_size if len(clusters) > 1 else 0
-        if whole:
-            parts.append(members[:whole])
-        pool += members[whole:]
-    if pool:
-        parts.append(_by_length(pool, ids, sort_by_length))
+    plan = _plan(ids, groups, reuse_prefix and _splicable(model))
+    order = [i for group in plan for i in _by_length(group.rows, ids, group.shared, sort_by_length)]
+    owner = {i: g for g, group in enumerate(plan) for i in group.rows}
+    last_use = {owner[i]: k // batch_size for k, i in enumerate(order)}
     config = generation_config(tokenizer, max_new_tokens, **sampling)
     stopper = stopping_criteria(tokenizer, stop)
     device = next(model.parameters()).device
+    caches: dict[int, object] = {}  # group -> its prefix cache, kept from first to last use
     answers: list[str] = [""] * len(ids)
-    for members in parts:
-        reusable = reuse_prefix and len(members) > 1  # a lone prompt has no one to share with
-        shared = _common_prefix([ids[i] for i in members]) if reusable else 0
-        prefix = _prefix_cache(model, ids[members[0]][:shared], device) if shared else None
-        for start in range(0, len(members), batch_size):
-            rows = members[start : start + batch_size]
-            batch, cache = _batch(tokenizer, [ids[i] for i in rows], shared, prefix, device)
-            with torch.inference_mode():
-                out = model.generate(
-                    **batch,
-                    past_key_values=cache,
-                    generation_config=config,
-                    stopping_criteria=stopper,
-                )
-            new = out[:, batch["input_ids"].shape[1] :]
-            for i, text in zip(
-                rows, tokenizer.batch_decode(new, skip_special_tokens=True), strict=True
-            ):
-                answers[i] = text
-            if progress is not None:
-                progress(len(rows))
+    for b, start in enumerate(range(0, len(order), batch_size)):
+        rows = order[start : start + batch_size]
+        for g in dict.fromkeys(owner[i] for i in rows):
+            if plan[g].shared and g not in caches:
+                caches[g] = _prefix_cache(model, ids[plan[g].rows[0]][: plan[g].shared], device)
+        prefixes = [(plan[owner[i]].shared, caches.get(owner[i])) for i in rows]
+        batch, cache = _batch(tokenizer, [ids[i] for i in rows], prefixes, model, device)
+        with torch.inference_mode():
+            out = model.generate(
+                **batch,
+                past_key_values=cache,
+                generation_config=config,
+                stopping_criteria=stopper,
+            )
+        new = out[:, batch["input_ids"].shape[1] :]
+        for i, text in zip(
+            rows, tokenizer.batch_decode(new, skip_special_tokens=True), strict=True
+        ):
+            answers[i] = text
+        for g in [g for g in caches if last_use[g] == b]:
+            del caches[g]
+        if progress is not None:
+            progress(len(rows))
     return answers, truncated
 
 
-def _by_length(members: list[int], ids: list[list[int]], sort: bool) -> list[int]:
+@dataclass
+class _Group:
+    rows: list[int]
+    shared: int = 0  # tokens of prefix every row of the group starts with (0: none shared)
+
+
+def _plan(ids: list[list[int]], groups: Sequence[Hashable] | None, reuse: bool) -> list[_Group]:
+    """Prompts grouped by key (in order of first appearance), each group with the prefix its
+    rows share. Rows whose group shares nothing (a lone prompt, a too-short common prefix) are
+    gathered into one last group, which shares whatever prefix they have in common."""
+    if not reuse:
+        return [_Group(list(range(len(ids))))]
+    keys = groups if groups is not None else [None] * len(ids)
+    clusters: dict = {}
+    for i, key in enumerate(keys):
+        clusters.setdefault(key, []).append(i)
+    plan, rest = [], []
+    for members in clusters.values():
+        shared = _common_prefix([ids[i] for i in members]) if len(members) > 1 else 0
+        if shared:
+            plan.append(_Group(members, shared))
+        else:
+            rest += members
+    if rest:
+        rest.sort()
+        plan.append(_Group(rest, _common_prefix([ids[i] for i in rest]) if len(rest) > 1 else 0))
+    return plan
+
+
+def _by_length(members: list[int], ids: list[list[int]], shared: int, sort: bool) -> list[int]:
     # Longest first: a batch that does not fit in memory fails at once, not at the end.
-    return sorted(members, key=lambda i: -len(ids[i])) if sort else list(members)
+    return sorted(members, key=lambda i: shared - len(ids[i])) if sort else list(members)
 
 
 # A shorter shared prefix is not worth a forward pass of its own.
@@ -156,6 +178,19 @@ def _common_prefix(rows: list[list[int]]) -> int:
     return n if n >= MIN_SHARED_TOKENS else 0
 
 
+def _splicable(model) -> bool:
+    """Whether prefix caches can be spliced into a batch: every layer keeps its whole key/value
+    history (no sliding window, no recurrent state), as in Llama-style models."""
+    from transformers import DynamicCache
+    from transformers.cache_utils import DynamicLayer
+
+    try:
+        layers = DynamicCache(config=model.config).layers
+    except Exception:  # noqa: BLE001 - an exotic config: do not reuse, just recompute
+        return False
+    return bool(layers) and all(type(layer) is DynamicLayer for layer in layers)
+
+
 def _prefix_cache(model, prefix: list[int], device):
     import torch
 
@@ -164,23 +199,46 @@ def _prefix_cache(model, prefix: list[int], device):
     return out.past_key_values
 
 
-def _batch(tokenizer, rows: list[list[int]], shared: int, prefix, device):
-    """Model inputs for one batch, and a fresh copy of the prefix cache sized to it."""
-    import copy
+def _batch(tokenizer, rows: list[list[int]], prefixes: list[tuple[int, object]], model, device):
+    """Model inputs for one batch, and the key/value cache of the rows' shared prefixes.
 
+    `prefixes[r]` is (length, cache) of the prefix row r shares with its group, or (0, None).
+    Row r is laid out as ``[padding][its prefix][padding][its own tokens]``: the prefix part
+    is as long as the batch's longest prefix and comes from the cache, computed once per
+    group; the own part is processed here. The mask hides both paddings.
+    """
     import torch
 
-    if prefix is None:
-        batch = tokenizer.pad({"input_ids": rows}, return_tensors="pt")
-        return {k: v.to(device) for k, v in batch.items()}, None
-    own = tokenizer.pad({"input_ids": [r[shared:] for r in rows]}, return_tensors="pt")
-    head = torch.tensor([rows[0][:shared]] * len(rows))
+    width = max(n for n, _ in prefixes)
+    own = tokenizer.pad(
+        {"input_ids": [r[n:] for r, (n, _) in zip(rows, prefixes, strict=True)]},
+        return_tensors="pt",
+    )
+    if not width:
+        return {k: v.to(device) for k, v in own.items()}, None
+    pad = tokenizer.pad_token_id
+    head = torch.tensor(
+        [[pad] * (width - n) + r[:n] for r, (n, _) in zip(rows, prefixes, strict=True)]
+    )
+    head_mask = torch.tensor([[0] * (width - n) + [1] * n for n, _ in prefixes])
     batch = {
         "input_ids": torch.cat([head, own["input_ids"]], dim=1).to(device),
-        "attention_mask": torch.cat(
-            [torch.ones_like(head), own["attention_mask"]], dim=1
-        ).to(device),
+        "attention_mask": torch.cat([head_mask, own["attention_mask"]], dim=1).to(device),
     }
-    cache = copy.deepcopy(prefix)
-    cache.batch_repeat_interleave(len(rows))
-    return batch, cache
+    from transformers import DynamicCache
+
+    some = next(c for n, c in prefixes if n)
+    layers = []
+    for k, layer in enumerate(some.layers):
+        keys = layer.keys.new_zeros(
+            (len(rows), *layer.keys.shape[1:-2], width, layer.keys.shape[-1])
+        )
+        values = layer.values.new_zeros(
+            (len(rows), *layer.values.shape[1:-2], width, layer.values.shape[-1])
+        )
+        for r, (n, cache) in enumerate(prefixes):
+            if n:
+                keys[r, ..., width - n :, :] = cache.layers[k].keys[0]
+                values[r, ..., width - n :, :] = cache.layers[k].values[0]
+        layers.append((keys, values))
+    return batch, DynamicCache(ddp_cache_data=layers, config=model.config)

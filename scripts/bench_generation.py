@@ -5,6 +5,11 @@ by length, left padding, per-task answer budgets (benchmark.tasks.REGISTRY). Ref
 (eCeLLM's inference.py): batches of 2 in prompt order, sampling with temperature 0.15 and top_p 0.95, 100 new tokens for every task. Both get the
 same prompts (the trainer's alpaca prompt over the same test records) and the same model.
 
+Each task is timed on the first `--per-task` records of every split in `--splits`, a call per
+(task, split) as `python -m benchmark run` makes them. The default pairs a seen-wording split
+with its unseen-wording twin, the mix of the runner's default four splits: in test_ind each
+record has one of the five seen wordings, in an unseen split all share the sixth.
+
     python scripts/bench_generation.py --dataset out/ecinstruct --model smollm2-135m \\
         --tasks SA,PM,PRP,AP,QPR,AG --per-task 8
 """
@@ -19,16 +24,21 @@ import time
 REFERENCE = {"batch_size": 2, "max_new_tokens": 100, "temperature": 0.15, "top_p": 0.95}
 
 
-def load_prompts(dataset: str, tasks: list[str], per_task: int, split: str):
+def load_prompts(dataset: str, tasks: list[str], per_task: int, splits: list[str]):
+    """{(task, split): (records, prompts)} for the splits each task has."""
     import datasets
 
     from training.prompt import build_prompt
 
     out = {}
     for task in tasks:
-        records = datasets.load_dataset(dataset, task)[split]
-        records = records.select(range(min(per_task, len(records)))).to_list()
-        out[task] = (records, [build_prompt(r, "alpaca") for r in records])
+        ds = datasets.load_dataset(dataset, task)
+        for split in splits:
+            if split not in ds:
+                print(f"note: {task} has no {split} split", file=sys.stderr)
+                continue
+            records = ds[split].select(range(min(per_task, len(ds[split])))).to_list()
+            out[task, split] = (records, [build_prompt(r, "alpaca") for r in records])
     return out
 
 
@@ -48,8 +58,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--dataset", required=True, help="published dataset folder or Hub id")
     p.add_argument("--model", default="smollm2-135m")
     p.add_argument("--tasks", default="SA,PM,PRP,AP,QPR,AG", help="task names or short names")
-    p.add_argument("--split", default="test_ind")
-    p.add_argument("--per-task", type=int, default=8, help="records per task")
+    p.add_argument(
+        "--splits",
+        default="test_ind,test_ind_unseen_instruction",
+        help="comma-separated test splits, each timed on its own",
+    )
+    p.add_argument("--per-task", type=int, default=8, help="records per task and split")
     p.add_argument("--batch-size", type=int, default=16, help="our batch size")
     p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     p.add_argument("--seed", type=int, default=0, help="seed of the reference's sampling")
@@ -69,12 +83,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: unknown task(s) {', '.join(unknown)}", file=sys.stderr)
         return 2
     model, tokenizer = load_model_and_tokenizer(args.model, device="cpu")
-    prompts = load_prompts(args.dataset, tasks, args.per_task, args.split)
+    splits = [s.strip() for s in args.splits.split(",") if s.strip()]
+    prompts = load_prompts(args.dataset, tasks, args.per_task, splits)
     generate(model, tokenizer, ["warm-up"], 2)  # first-call costs belong to neither setting
 
     rows, total = [], {"ours": 0.0, "reference": 0.0}
     torch.manual_seed(args.seed)
-    for task, (records, texts) in prompts.items():
+    for (task, split), (records, texts) in prompts.items():
         (ours, _), t_ours = timed(
             lambda texts=texts, task=task, records=records: generate(
                 model,
@@ -104,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(
             {
                 "task": task,
+                "split": split,
                 "n": len(texts),
                 "ours_s": round(t_ours, 2),
                 "reference_s": round(t_ref, 2),
@@ -116,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     report = {
         "model": args.model,
         "dataset": args.dataset,
-        "split": args.split,
+        "splits": splits,
         "samples": n,
         "threads": torch.get_num_threads(),
         "ours": {

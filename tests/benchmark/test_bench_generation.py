@@ -89,9 +89,11 @@ def test_shared_prefix_cache_gives_the_same_answers(tiny_model, dataset_dir, mon
         generation, "_prefix_cache", lambda m, ids, d: shared.append(len(ids)) or real(m, ids, d)
     )
     cached, _ = generate(model, tokenizer, prompts, 6, batch_size=3, groups=groups)
-    sizes = [groups.count(g) for g in set(groups)]
-    # A wording that fills a batch of 3 shares its prefix; leftovers are batched together.
-    assert len(shared) >= sum(n >= 3 for n in sizes) > 0
+    sizes = [groups.count(g) for g in dict.fromkeys(groups)]
+    # One prefix pass per wording with company (the lone ones share theirs with each other),
+    # however the batches of 3 cut across the wordings.
+    assert sum(n > 1 for n in sizes) >= 2 and any(n % 3 for n in sizes)
+    assert sum(n > 1 for n in sizes) <= len(shared) <= sum(n > 1 for n in sizes) + 1
     assert min(shared) >= generation.MIN_SHARED_TOKENS
     shared.clear()
     plain, _ = generate(model, tokenizer, prompts, 6, batch_size=3, reuse_prefix=False)
@@ -99,6 +101,29 @@ def test_shared_prefix_cache_gives_the_same_answers(tiny_model, dataset_dir, mon
     assert cached == plain
     with pytest.raises(ValueError, match="group keys"):
         generate(model, tokenizer, prompts, 6, groups=groups[:2])
+
+
+def test_one_batch_holds_prefixes_of_different_lengths(tiny_model, dataset_dir, monkeypatch):
+    """Two wordings with prefixes of different lengths and a lone prompt, all in one batch:
+    every row's answer is the one it gets alone."""
+    from benchmark import generation
+
+    _, model, tokenizer = tiny_model
+    shared = []
+    real = generation._prefix_cache
+    monkeypatch.setattr(
+        generation, "_prefix_cache", lambda m, ids, d: shared.append(len(ids)) or real(m, ids, d)
+    )
+    records = datasets.load_dataset(str(dataset_dir), "sentiment_analysis")["test_ind"].to_list()
+    long_head = "Read the review below and say how the customer feels about the product. "
+    short_head = "Classify the feeling of this review in one phrase. "
+    heads = [long_head, long_head, short_head, short_head, short_head, "Sentiment? "]
+    prompts = [h + r["input"][: 20 + 7 * k] for k, (h, r) in enumerate(zip(heads, records))]
+    groups = ["long", "long", "short", "short", "short", "lone"]
+    mixed, _ = generate(model, tokenizer, prompts, 6, batch_size=6, groups=groups)
+    assert len(shared) == 2 and shared[0] != shared[1]
+    alone = [generate(model, tokenizer, [p], 6, batch_size=1)[0][0] for p in prompts]
+    assert mixed == alone
 
 
 def test_stop_string_ends_a_row_and_its_criterion_is_built_once(tiny_model):
@@ -162,4 +187,3 @@ def test_model_backend_through_the_runner(tiny_model, dataset_dir, tmp_path):
         "adapter": None,
         "prompt": "alpaca",
     }
-
