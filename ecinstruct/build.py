@@ -226,6 +226,7 @@ def default_sources(config: BuildConfig) -> Path:
 def run(config: BuildConfig, argv: list[str] | None = None) -> dict:
     """Build the dataset folder `config.out`; returns the manifest written as build.json."""
     from ecinstruct.sources import load_canonical, load_config
+    from quality.report import build_context as build_report_context
     from quality.report import write_report
     from quality.suites import run_suites
 
@@ -324,13 +325,20 @@ def run(config: BuildConfig, argv: list[str] | None = None) -> dict:
             writer.write_parquet(dropped, tmp / "dropped.parquet")
         manifest["files"] = writer.file_hashes(tmp, keep=lambda rel: rel.startswith("data/"))
         timings["write"] = time.perf_counter() - t
+        t = time.perf_counter()
+        # The report's tables and figures, from the manifest as build.json will hold it.
+        as_json = json.loads(json.dumps(manifest, ensure_ascii=False, default=str))
+        report_ctx = build_report_context(tmp, as_json)
+        timings["quality_report"] = time.perf_counter() - t
+        timings["quality"] += timings["quality_report"]
         timings["total"] = time.perf_counter() - t0
         manifest["timings_s"] = {k: round(v, 3) for k, v in timings.items()}
+        report_ctx["summary"]["seconds"] = manifest["timings_s"]["total"]
         (tmp / "build.json").write_text(
             json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n"
         )
         (tmp / "README.md").write_text(card.render(manifest, tasks))
-        write_report(tmp)
+        write_report(tmp, report_ctx)
     return manifest
 
 

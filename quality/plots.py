@@ -11,6 +11,7 @@ import matplotlib
 matplotlib.use("Agg")  # no display; must precede pyplot
 
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import polars as pl  # noqa: E402
 
 from ecinstruct.records import BASE_SPLITS  # noqa: E402
@@ -107,10 +108,9 @@ def length_histograms(lens: pl.DataFrame) -> str:
             ),
         )
         for col, colour in (("input_words", "#4C72B0"), ("output_words", "#DD8452")):
-            values = df[col].clip(upper_bound=top).to_list()
-            ax.hist(
-                values, bins=30, range=(0, top), alpha=0.7, color=colour, label=col.split("_")[0]
-            )
+            # One filled outline per series: 30 bar patches each cost more to draw than to count.
+            counts, edges = np.histogram(df[col].clip(upper_bound=top).to_numpy(), 30, (0, top))
+            ax.stairs(counts, edges, fill=True, alpha=0.7, color=colour, label=col.split("_")[0])
         ax.set_title(task, fontsize=9)
         ax.set_xlabel("words")
     if axes:

@@ -38,9 +38,11 @@ def _md_table(table: dict) -> str:
     return "\n".join([head, rule, *body]) + "\n"
 
 
-def build_context(folder: Path) -> dict:
-    """Everything the two reports show: tables (columns + text rows) and figures (base64)."""
-    manifest = load_manifest(folder)
+def build_context(folder: Path, manifest: dict | None = None) -> dict:
+    """Everything the two reports show: tables (columns + text rows) and figures (base64).
+    `manifest` stands in for the folder's build.json (a build passes its own before writing
+    it, so that the report's cost is in the build time the report shows)."""
+    manifest = load_manifest(folder) if manifest is None else manifest
     records = load_records(folder)
     quality = manifest.get("quality") or {}
     counts = stats.split_counts(records) if records.height else pl.DataFrame()
@@ -159,9 +161,9 @@ def render_md(ctx: dict) -> str:
     return "\n".join(parts)
 
 
-def write_report(folder: Path) -> list[Path]:
+def write_report(folder: Path, ctx: dict | None = None) -> list[Path]:
     folder = Path(folder)
-    ctx = build_context(folder)
+    ctx = build_context(folder) if ctx is None else ctx
     html, md = folder / HTML, folder / MD
     html.write_text(render_html(ctx), encoding="utf-8")
     md.write_text(render_md(ctx), encoding="utf-8")

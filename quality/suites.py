@@ -63,6 +63,17 @@ def _pandas(df: pl.DataFrame, columns: list[str]):
     return df.select(cols).to_pandas()
 
 
+def _skip_fingerprint() -> None:
+    """great-expectations hashes every cell of each pandas batch under 1 GB into an md5
+    "fingerprint", a batch marker for its data docs, which we never build. On a table of two
+    million reviews that hashing costs more than all of the table's expectations together, so
+    the threshold is set to 0 bytes (the marker is then left out, nothing else changes)."""
+    from great_expectations.execution_engine import pandas_execution_engine as engine
+
+    if hasattr(engine, "HASH_THRESHOLD"):
+        engine.HASH_THRESHOLD = 0
+
+
 class _Runner:
     """One ephemeral great-expectations context for a whole run."""
 
@@ -71,6 +82,7 @@ class _Runner:
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
         logging.getLogger("great_expectations").setLevel(logging.ERROR)
+        _skip_fingerprint()
         self.gx = gx
         self.context = gx.get_context(mode="ephemeral")
         self.context.variables.progress_bars = ProgressBarsConfig(globally=False)

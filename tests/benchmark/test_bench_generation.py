@@ -118,7 +118,10 @@ def test_one_batch_holds_prefixes_of_different_lengths(tiny_model, dataset_dir, 
     long_head = "Read the review below and say how the customer feels about the product. "
     short_head = "Classify the feeling of this review in one phrase. "
     heads = [long_head, long_head, short_head, short_head, short_head, "Sentiment? "]
-    prompts = [h + r["input"][: 20 + 7 * k] for k, (h, r) in enumerate(zip(heads, records))]
+    prompts = [
+        h + r["input"][: 20 + 7 * k]
+        for k, (h, r) in enumerate(zip(heads, records[:6], strict=True))
+    ]
     groups = ["long", "long", "short", "short", "short", "lone"]
     mixed, _ = generate(model, tokenizer, prompts, 6, batch_size=6, groups=groups)
     assert len(shared) == 2 and shared[0] != shared[1]
