@@ -60,7 +60,7 @@ def heldout_attributes(canonical: Canonical, seed: int) -> list[str]:
 def _texts(products: pl.DataFrame) -> pl.DataFrame:
     features = pl.col("features").list.eval(common.nonempty(pl.element())).list.drop_nulls()
     return (
-        common.unique_products(products)
+        common.unique_products(products, ["title", "description", "features", "brand", "category"])
         .with_columns(description=common.nonempty(pl.col("description")), features=features)
         .with_columns(features_text=common.nonempty(pl.col("features").list.join("\n")))
         .select(

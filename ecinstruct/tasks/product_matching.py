@@ -131,8 +131,8 @@ def _hard_negatives(
 
 
 def build(canonical: Canonical, ctx: TaskContext) -> pl.DataFrame:
-    products = common.unique_products(canonical["products"]).select(
-        "product_id", "title", "description", "brand", "price", "category"
+    products = common.unique_products(
+        canonical["products"], ["title", "description", "brand", "price", "category"]
     )
     left, right = pl.col("left_id"), pl.col("right_id")
     matches = (

@@ -29,7 +29,7 @@ SALT = "product_relation_prediction"
 
 
 def build(canonical: Canonical, ctx: TaskContext) -> pl.DataFrame:
-    titles = common.unique_products(canonical["products"]).select("product_id", "title", "category")
+    titles = common.unique_products(canonical["products"], ["title", "category"])
     a, b = pl.col("product_id"), pl.col("related_id")
     order = ["product_id", "related_id", "relation", "source"]
     df = (

@@ -19,7 +19,7 @@ RATING_TO_OPTION = {5 - i: text for i, text in enumerate(OPTIONS)}
 
 
 def build(canonical: Canonical, ctx: TaskContext) -> pl.DataFrame:
-    products = common.unique_products(canonical["products"]).select("product_id", "category")
+    products = common.unique_products(canonical["products"], ["category"])
     order = ["review_id", "source", "product_id", "user_id"]
     df = (
         canonical["reviews"]

@@ -35,7 +35,7 @@ def _items(canonical: Canonical) -> pl.DataFrame:
     """Reviewed products that have a title (cut to FIELD_WORDS), with brand and categories."""
     reviewed = canonical["reviews"].select("product_id").unique()
     return (
-        common.unique_products(canonical["products"])
+        common.unique_products(canonical["products"], ["title", "brand", "categories", "category"])
         .join(reviewed, on="product_id", how="semi")
         .with_columns(title=common.truncate_words(pl.col("title"), FIELD_WORDS))
         .filter(pl.col("title").is_not_null())
