@@ -26,6 +26,7 @@ def build(canonical: Canonical, ctx: TaskContext) -> pl.DataFrame:
         .with_columns(text=common.nonempty(pl.col("text")))
         .join(products, on="product_id", how="left")
         .sort(order, nulls_last=True)
+        .with_row_index("_row")  # the sorted order, restored below at the cost of an int sort
         .with_columns(
             drop_reason=common.first_reason(
                 (pl.col("product_id").is_null(), "missing_product_id"),
@@ -62,7 +63,7 @@ def build(canonical: Canonical, ctx: TaskContext) -> pl.DataFrame:
         product_ids=pl.concat_list(pl.col("product_id")),
         group=pl.col("product_id"),
     )
-    return candidates(df.sort(order, nulls_last=True))
+    return candidates(df.sort("_row").drop("_row"))
 
 
 TASK = Task(
