@@ -127,8 +127,9 @@ def build(canonical: Canonical, ctx: TaskContext) -> pl.DataFrame:
         .unique(["side", "title"], keep="first", maintain_order=True)
         .select(item="title", side="side", product_id="product_id")
     )
-    own_titles = (
-        titled.join(items.select("product_id", "title"), on="product_id")
+    own_titles = (  # only for the users still in play: the subsample is far smaller than all
+        titled.join(seqs.select("user_id"), on="user_id", how="semi")
+        .join(items.select("product_id", "title"), on="product_id")
         .group_by("user_id")
         .agg(exclude=pl.col("title").unique())
     )
