@@ -1,7 +1,8 @@
 """Throughput of the benchmark's generation vs the reference evaluation setting.
 
-Ours: batched greedy decoding, one shared prefix cache per instruction wording, prompts sorted
-by length, left padding, per-task answer budgets (benchmark.tasks.REGISTRY). Reference
+Ours: batched greedy decoding, one shared prefix cache per instruction wording, on CPU each
+prompt processed on its own (no padding) before its batch decodes together, prompts sorted by
+length, left padding, per-task answer budgets (benchmark.tasks.REGISTRY). Reference
 (eCeLLM's inference.py): batches of 2 in prompt order, sampling with temperature 0.15 and top_p 0.95, 100 new tokens for every task. Both get the
 same prompts (the trainer's alpaca prompt over the same test records) and the same model.
 
@@ -109,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
                 REFERENCE["batch_size"],
                 sort_by_length=False,
                 reuse_prefix=False,
+                prefill_rows=False,
                 stop=None,
                 temperature=REFERENCE["temperature"],
                 top_p=REFERENCE["top_p"],

@@ -67,7 +67,12 @@ def test_batched_left_padded_greedy_equals_one_by_one(tiny_model, dataset_dir):
     prompts = [build_prompt(r) for r in records]
     prompts[0] = prompts[0][:150]  # lengths must differ so left padding is exercised
     batched, _ = generate(model, tokenizer, prompts, 6, batch_size=5)
-    single = [generate(model, tokenizer, [p], 6, batch_size=1)[0][0] for p in prompts]
+    single = [
+        generate(model, tokenizer, [p], 6, batch_size=1, reuse_prefix=False, prefill_rows=False)[0][
+            0
+        ]
+        for p in prompts
+    ]
     assert batched == single
     assert all(isinstance(t, str) for t in batched)
     lengths = [len(tokenizer(p)["input_ids"]) for p in prompts]
@@ -125,8 +130,21 @@ def test_one_batch_holds_prefixes_of_different_lengths(tiny_model, dataset_dir, 
     groups = ["long", "long", "short", "short", "short", "lone"]
     mixed, _ = generate(model, tokenizer, prompts, 6, batch_size=6, groups=groups)
     assert len(shared) == 2 and shared[0] != shared[1]
-    alone = [generate(model, tokenizer, [p], 6, batch_size=1)[0][0] for p in prompts]
+    # Alone: plain transformers generation, one prompt, no cache spliced in.
+    alone = [
+        generate(model, tokenizer, [p], 6, batch_size=1, reuse_prefix=False, prefill_rows=False)[0][
+            0
+        ]
+        for p in prompts
+    ]
     assert mixed == alone
+    # Prompts processed as one padded batch (the GPU default) give the same answers.
+    padded, _ = generate(
+        model, tokenizer, prompts, 6, batch_size=6, groups=groups, prefill_rows=False
+    )
+    assert padded == alone
+    plain, _ = generate(model, tokenizer, prompts, 6, batch_size=6, reuse_prefix=False)
+    assert plain == alone
 
 
 def test_stop_string_ends_a_row_and_its_criterion_is_built_once(tiny_model):
