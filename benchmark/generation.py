@@ -1,10 +1,12 @@
 """Batched greedy generation with a transformers causal LM.
 
-Speed comes from four choices: prompts that share an instruction share its computation (the
+Speed comes from five choices: prompts that share an instruction share its computation (the
 key/value cache of their common token prefix is computed once per group and spliced into every
-batch that holds one of its rows); prompts are sorted by length so a batch pads little; padding
-is on the LEFT of each row's own tokens so every row's answer starts at the same position; and
-each task caps its own answer length (a yes/no answer needs 4 tokens, not 100).
+batch that holds one of its rows); on CPU each prompt's own tokens are processed one prompt at
+a time, so no compute goes to padding, and only decoding runs batched; prompts are sorted by
+length so a batch pads little; padding is on the LEFT of each row's own tokens so every row's
+answer starts at the same position; and each task caps its own answer length (a yes/no answer
+needs 4 tokens, not 100).
 
 Rows of different groups can share a batch, so small groups never shrink the batches decoding
 runs at. Each row is laid out as ``[padding][its group's prefix][padding][its own tokens]``:
@@ -245,10 +247,11 @@ def _last_logits_only(model) -> dict:
 def _batch(tokenizer, rows: list[list[int]], prefixes: list[tuple[int, object]], model, device):
     """Model inputs for one batch, and the key/value cache of the rows' shared prefixes.
 
-    `prefixes[r]` is (length, cache) of the prefix row r shares with its group, or (0, None).
-    Row r is laid out as ``[padding][its prefix][padding][its own tokens]``: the prefix part
-    is as long as the batch's longest prefix and comes from the cache, computed once per
-    group; the own part is processed here. The mask hides both paddings.
+    `prefixes[r]` is (length, cache) of row r's leading tokens already processed: the prefix it
+    shares with its group, or all but its last token when prompts are processed one by one, or
+    (0, None). Row r is laid out as ``[padding][its prefix][padding][its own tokens]``: the
+    prefix part is as long as the batch's longest prefix and comes from the caches; the own
+    part is processed here. The mask hides both paddings.
     """
     import torch
 
