@@ -116,17 +116,19 @@ def generate(
     if prefill_rows is None:
         prefill_rows = device.type == "cpu"
     prefill_rows = prefill_rows and splicable
+    extra = _last_logits_only(model)
     caches: dict[int, object] = {}  # group -> its prefix cache, kept from first to last use
     answers: list[str] = [""] * len(ids)
     for b, start in enumerate(range(0, len(order), batch_size)):
         rows = order[start : start + batch_size]
         for g in dict.fromkeys(owner[i] for i in rows):
             if plan[g].shared and g not in caches:
-                caches[g] = _prefix_cache(model, ids[plan[g].rows[0]][: plan[g].shared], device)
+                prefix = ids[plan[g].rows[0]][: plan[g].shared]
+                caches[g] = _prefix_cache(model, prefix, device, extra)
         prefixes = [(plan[owner[i]].shared, caches.get(owner[i])) for i in rows]
         if prefill_rows:  # all but each row's last token, one row at a time: no padding
             prefixes = [
-                (len(ids[i]) - 1, _extend(model, cache, ids[i][n:-1], device))
+                (len(ids[i]) - 1, _extend(model, cache, ids[i][n:-1], device, extra))
                 for i, (n, cache) in zip(rows, prefixes, strict=True)
             ]
         batch, cache = _batch(tokenizer, [ids[i] for i in rows], prefixes, model, device)
@@ -209,12 +211,13 @@ def _splicable(model) -> bool:
     return bool(layers) and all(type(layer) is DynamicLayer for layer in layers)
 
 
-def _prefix_cache(model, prefix: list[int], device):
-    return _extend(model, None, prefix, device)
+def _prefix_cache(model, prefix: list[int], device, extra: dict):
+    return _extend(model, None, prefix, device, extra)
 
 
-def _extend(model, cache, tokens: list[int], device):
-    """A copy of `cache` (None: empty) with `tokens` processed on top of it, batch of one."""
+def _extend(model, cache, tokens: list[int], device, extra: dict):
+    """A copy of `cache` (None: empty) with `tokens` processed on top of it, batch of one;
+    `extra`: keyword arguments for the forward pass (see _last_logits_only)."""
     import copy
 
     import torch
@@ -226,7 +229,7 @@ def _extend(model, cache, tokens: list[int], device):
             input_ids=torch.tensor([tokens], device=device),
             past_key_values=copy.deepcopy(cache) if cache is not None else None,
             use_cache=True,
-            **_last_logits_only(model),
+            **extra,
         )
     return out.past_key_values
 

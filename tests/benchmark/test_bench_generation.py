@@ -91,7 +91,9 @@ def test_shared_prefix_cache_gives_the_same_answers(tiny_model, dataset_dir, mon
     shared = []
     real = generation._prefix_cache
     monkeypatch.setattr(
-        generation, "_prefix_cache", lambda m, ids, d: shared.append(len(ids)) or real(m, ids, d)
+        generation,
+        "_prefix_cache",
+        lambda m, ids, d, e: shared.append(len(ids)) or real(m, ids, d, e),
     )
     cached, _ = generate(model, tokenizer, prompts, 6, batch_size=3, groups=groups)
     sizes = [groups.count(g) for g in dict.fromkeys(groups)]
@@ -117,7 +119,9 @@ def test_one_batch_holds_prefixes_of_different_lengths(tiny_model, dataset_dir, 
     shared = []
     real = generation._prefix_cache
     monkeypatch.setattr(
-        generation, "_prefix_cache", lambda m, ids, d: shared.append(len(ids)) or real(m, ids, d)
+        generation,
+        "_prefix_cache",
+        lambda m, ids, d, e: shared.append(len(ids)) or real(m, ids, d, e),
     )
     records = datasets.load_dataset(str(dataset_dir), "sentiment_analysis")["test_ind"].to_list()
     long_head = "Read the review below and say how the customer feels about the product. "
