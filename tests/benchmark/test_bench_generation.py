@@ -79,22 +79,31 @@ def test_batched_left_padded_greedy_equals_one_by_one(tiny_model, dataset_dir):
     assert len(set(lengths)) > 1
 
 
-def test_shared_prefix_cache_gives_the_same_answers(tiny_model, dataset_dir, monkeypatch):
+@pytest.fixture
+def prefix_passes(monkeypatch) -> list[int]:
+    """The length of every shared-prefix pass `generate` makes, in order."""
+    from benchmark import generation
+
+    passes: list[int] = []
+    real = generation._prefix_cache
+    monkeypatch.setattr(
+        generation,
+        "_prefix_cache",
+        lambda m, ids, d, e: passes.append(len(ids)) or real(m, ids, d, e),
+    )
+    return passes
+
+
+def test_shared_prefix_cache_gives_the_same_answers(tiny_model, dataset_dir, prefix_passes):
     from benchmark import generation
 
     _, model, tokenizer = tiny_model
+    shared = prefix_passes
     records = datasets.load_dataset(str(dataset_dir), "sentiment_analysis")["test_ind"].to_list()
     records = records[:8]
     # Short prompts, so the tiny model's context cuts none of them from the left.
     prompts = [f"{r['instruction']} Options: {r['options']}\n{r['input'][:30]}\n" for r in records]
     groups = [r["instruction"] for r in records]
-    shared = []
-    real = generation._prefix_cache
-    monkeypatch.setattr(
-        generation,
-        "_prefix_cache",
-        lambda m, ids, d, e: shared.append(len(ids)) or real(m, ids, d, e),
-    )
     cached, _ = generate(model, tokenizer, prompts, 6, batch_size=3, groups=groups)
     sizes = [groups.count(g) for g in dict.fromkeys(groups)]
     # One prefix pass per wording with company (the lone ones share theirs with each other),
@@ -110,19 +119,11 @@ def test_shared_prefix_cache_gives_the_same_answers(tiny_model, dataset_dir, mon
         generate(model, tokenizer, prompts, 6, groups=groups[:2])
 
 
-def test_one_batch_holds_prefixes_of_different_lengths(tiny_model, dataset_dir, monkeypatch):
+def test_one_batch_holds_prefixes_of_different_lengths(tiny_model, dataset_dir, prefix_passes):
     """Two wordings with prefixes of different lengths and a lone prompt, all in one batch:
     every row's answer is the one it gets alone."""
-    from benchmark import generation
-
     _, model, tokenizer = tiny_model
-    shared = []
-    real = generation._prefix_cache
-    monkeypatch.setattr(
-        generation,
-        "_prefix_cache",
-        lambda m, ids, d, e: shared.append(len(ids)) or real(m, ids, d, e),
-    )
+    shared = prefix_passes
     records = datasets.load_dataset(str(dataset_dir), "sentiment_analysis")["test_ind"].to_list()
     long_head = "Read the review below and say how the customer feels about the product. "
     short_head = "Classify the feeling of this review in one phrase. "
