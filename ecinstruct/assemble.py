@@ -14,12 +14,34 @@ import polars as pl
 
 from ecinstruct import render
 from ecinstruct.records import COLUMNS, RECORD_SCHEMA, SPLIT_SETTINGS, UNSEEN_OF
+from ecinstruct.tasks import common
 from ecinstruct.tasks.base import Task
 
 
-def _content_id(task: str, setting: str, inp: str, options: list[str] | None, output: str) -> str:
-    payload = json.dumps([task, setting, inp, options, output], ensure_ascii=False)
-    return hashlib.sha256(payload.encode()).hexdigest()[:20]
+def _payload(task: str, setting: pl.Expr) -> pl.Expr:
+    """The JSON text [task, setting, input, options, output] whose sha256 (20 hex digits) is a
+    record's id: built by polars for a whole frame at once, the same text as Python's
+    json.dumps(..., ensure_ascii=False) (tests compare the two)."""
+
+    def value(expr: pl.Expr) -> pl.Expr:
+        return common.json_value(expr).fill_null("null")
+
+    options = common.json_array(pl.col("options").list.eval(common.json_value(pl.element())))
+    return pl.concat_str(
+        pl.lit("[" + json.dumps(task, ensure_ascii=False) + ", "),
+        value(setting),
+        pl.lit(", "),
+        value(pl.col("input")),
+        pl.lit(", "),
+        options.fill_null("null"),
+        pl.lit(", "),
+        value(pl.col("output")),
+        pl.lit("]"),
+    )
+
+
+def _content_ids(payloads: pl.Series) -> list[str]:
+    return [hashlib.sha256(p.encode()).hexdigest()[:20] for p in payloads]
 
 
 def _uses_variables(task: str, wording: int) -> bool:
@@ -56,15 +78,14 @@ def records(task: Task, placed: pl.DataFrame) -> pl.DataFrame:
         )
     )
     df = pl.concat([base, unseen])
-    rows = df.select("setting", "input", "options", "output").rows()
-    ids = [_content_id(task.name, s, i, o, out) for s, i, o, out in rows]
+    ids = _content_ids(df.select(_payload(task.name, pl.col("setting"))).to_series())
     is_unseen = df["split"].is_in(list(UNSEEN_OF.values())).to_list()
-    # The wording choice hashes the *seen* sample's id so unseen copies don't shift it.
+    # The wording choice hashes the *seen* sample's id (setting "") so unseen copies don't
+    # shift it.
+    draws = _content_ids(df.select(_payload(task.name, pl.lit(""))).to_series())
     wordings = [
-        task.unseen_instruction
-        if u
-        else seen[int(_content_id(task.name, "", i, o, out)[:8], 16) % len(seen)]
-        for u, (_, i, o, out) in zip(is_unseen, rows, strict=True)
+        task.unseen_instruction if u else seen[int(d[:8], 16) % len(seen)]
+        for u, d in zip(is_unseen, draws, strict=True)
     ]
     instructions = _instructions(
         task.name, wordings, df["input"].to_list(), df["options"].to_list()

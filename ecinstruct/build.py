@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from ecinstruct import __version__, assemble, audit, card, splits, writer
@@ -48,6 +49,19 @@ TABLE_SOURCES = {
     "attributes": "mave / oa_mine",
     "judgments": "esci",
     "questions": "amazonqa / epqa / mcauley_qa",
+}
+
+
+# dropped.parquet: every candidate a task could not use, with its reason (over-quota rows,
+# which are fine samples left out for size, are not listed).
+DROPPED_SCHEMA: dict[str, pl.DataType] = {
+    "task": pl.String,
+    "drop_reason": pl.String,
+    "split": pl.String,
+    "group": pl.String,
+    "input": pl.String,
+    "output": pl.String,
+    "product_ids": pl.List(pl.String),
 }
 
 
@@ -116,15 +130,7 @@ def build_task(
     sizes = config.sizes(task.sizes)
     ctx = TaskContext(seed=config.seed, ood_products=ood, max_candidates=3 * sum(sizes) + 1000)
     cands = task.build(canonical, ctx)
-    # Exact duplicates of one input would put the same question in two splits, or twice in one.
-    usable = pl.col("drop_reason").is_null()
-    first = pl.col("input").cum_count().over(["input", usable]) == 1
-    cands = cands.with_columns(
-        pl.when(usable & ~first)
-        .then(pl.lit("duplicate_input"))
-        .otherwise(pl.col("drop_reason"))
-        .alias("drop_reason")
-    )
+    cands = _drop_duplicate_inputs(cands)
     t = time.perf_counter()
     placed, checks = checked_window(task, cands, ood, sizes, config.seed, reviewer_names)
     quality_seconds = time.perf_counter() - t
@@ -158,6 +164,21 @@ def build_task(
     return result, records, dropped, {"candidates": checks, "decontamination": decon}
 
 
+def _drop_duplicate_inputs(cands: pl.DataFrame) -> pl.DataFrame:
+    """Exact duplicates of one input would put the same question in two splits, or twice in
+    one: every usable row after the first with the same input becomes `duplicate_input`. Only
+    usable rows are compared (a builder may keep millions of dropped ones)."""
+    later = (
+        cands.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_i"), "input", "drop_reason")
+        .filter(pl.col("drop_reason").is_null())
+        .filter(~pl.col("input").is_first_distinct())
+        .get_column("_i")
+    )
+    if later.is_empty():
+        return cands
+    return cands.with_columns(cands["drop_reason"].scatter(later, "duplicate_input"))
+
+
 # The quality checks judge, per split, the rows that come first in quota order: the quota plus
 # this much room for rows the checks (and decontamination) drop. Rows further down could only
 # ever be over quota, so checking them would be wasted work.
@@ -184,11 +205,22 @@ def checked_window(
         return_dtype=pl.Int64,
     )
     usable = pl.col("drop_reason").is_null()
-    order = splits.quota_order(seed)
-    rank = order.rank("ordinal").over(["split", usable])
-    beyond = placed.select(usable & (rank > limit)).to_series()
-    if not beyond.any():
+    # Ranked among the usable rows only, and spread back over every row.
+    far = (
+        placed.select(
+            pl.int_range(pl.len(), dtype=pl.UInt32).alias("_i"),
+            "split",
+            "input",
+            "output",
+            "drop_reason",
+        )
+        .filter(usable)
+        .filter(splits.quota_order(seed).rank("ordinal").over("split") > limit)
+        .get_column("_i")
+    )
+    if far.is_empty():
         return quality_checks.check_candidates(task, placed, reviewer_names=reviewer_names)
+    beyond = pl.Series(np.zeros(placed.height, bool)).scatter(far, True)
     window, stats = quality_checks.check_candidates(
         task, placed.filter(~beyond), reviewer_names=reviewer_names
     )
@@ -226,9 +258,6 @@ def default_sources(config: BuildConfig) -> Path:
 def run(config: BuildConfig, argv: list[str] | None = None) -> dict:
     """Build the dataset folder `config.out`; returns the manifest written as build.json."""
     from ecinstruct.sources import load_canonical, load_config
-    from quality.report import build_context as build_report_context
-    from quality.report import write_report
-    from quality.suites import run_suites
 
     timings: dict[str, float] = {}
     tasks = select_tasks(config.tasks)
@@ -243,23 +272,66 @@ def run(config: BuildConfig, argv: list[str] | None = None) -> dict:
     canonical, provenance = load_canonical(specs, progress=config.progress)
     timings["load_sources"] = time.perf_counter() - t0
 
+    # Everything from here goes into a temporary sibling of config.out, which replaces it only
+    # once complete: large by-products (dropped candidates) are written as they come.
+    with writer.atomic_folder(config.out) as tmp:
+        manifest = _build_into(
+            tmp,
+            config,
+            tasks,
+            canonical,
+            specs=specs,
+            provenance=provenance,
+            sources_path=sources_path,
+            argv=argv,
+            timings=timings,
+            t0=t0,
+        )
+    return manifest
+
+
+def _build_into(
+    tmp: Path,
+    config: BuildConfig,
+    tasks: list[Task],
+    canonical: Canonical,
+    *,
+    specs,
+    provenance: list[dict],
+    sources_path: Path,
+    argv: list[str] | None,
+    timings: dict[str, float],
+    t0: float,
+) -> dict:
+    """The build after loading: tasks, checks and every file, written into `tmp`. The
+    canonical tables are emptied once the checks are done with them."""
+    from quality.report import build_context as build_report_context
+    from quality.report import write_report
+    from quality.suites import run_suites
+
     t = time.perf_counter()
     ood_cats = {s.kind: tuple(s.ood_categories) for s in specs if s.ood_categories}
     ood = splits.ood_products(
         ood_universe(canonical, tasks), ood_cats, config.ood_fraction, config.seed
     )
-    results, all_records, all_dropped, task_quality = [], [], [], {}
+    results, all_records, task_quality = [], [], {}
     names = canonical["reviews"]["reviewer_name"].drop_nulls().unique().sort()
-    with Progress(enabled=config.progress) as bar:
-        for task in bar.iter(tasks, "building tasks", lambda tk: tk.name):
-            res, recs, dropped, stats = build_task(task, canonical, ood, config, names)
-            results.append(res)
-            if stats:
-                task_quality[task.name] = stats
-            all_records.append(recs)
-            if dropped.height:
-                all_dropped.append(dropped)
+    # Dropped candidates (a million rows and more on a large build) go to disk task by task.
+    dropped_file = writer.ParquetAppender(tmp / "dropped.parquet", DROPPED_SCHEMA)
+    try:
+        with Progress(enabled=config.progress) as bar:
+            for task in bar.iter(tasks, "building tasks", lambda tk: tk.name):
+                res, recs, dropped, stats = build_task(task, canonical, ood, config, names)
+                results.append(res)
+                if stats:
+                    task_quality[task.name] = stats
+                all_records.append(recs)
+                dropped_file.append(dropped)
+                del dropped
+    finally:
+        dropped_file.close()
     records = pl.concat(all_records)
+    del all_records
     timings["build_tasks"] = time.perf_counter() - t
 
     report = audit.audit(records)
@@ -276,6 +348,7 @@ def run(config: BuildConfig, argv: list[str] | None = None) -> dict:
     timings["quality"] = timings["quality_suites"] + sum(r.quality_seconds for r in results)
     # The canonical tables are done with: writing and the report need memory more than them.
     rejected, canonical_rows = canonical["rejected"], canonical.counts()
+    canonical.tables.clear()
     del canonical, names
     gate = {
         "passed": bool(suites["passed"]),
@@ -307,40 +380,36 @@ def run(config: BuildConfig, argv: list[str] | None = None) -> dict:
         "quality": quality,
     }
     t = time.perf_counter()
-    with writer.atomic_folder(config.out) as tmp:
-        for task, res in zip(tasks, results, strict=True):
-            if res.status == "skipped":
-                continue
-            task_recs = records.filter(pl.col("task") == task.name)
-            # An empty split gets no file: datasets cannot load a split with no data.
-            for split in (s for s, n in res.counts.items() if n):
-                writer.write_split(
-                    tmp,
-                    task.name,
-                    split,
-                    task_recs.filter(pl.col("split") == split),
-                    config.shard_rows,
-                )
-        writer.write_parquet(rejected, tmp / "rejected.parquet")
-        dropped = pl.concat(all_dropped) if all_dropped else pl.DataFrame()
-        if dropped.height:
-            writer.write_parquet(dropped, tmp / "dropped.parquet")
-        manifest["files"] = writer.file_hashes(tmp, keep=lambda rel: rel.startswith("data/"))
-        timings["write"] = time.perf_counter() - t
-        t = time.perf_counter()
-        # The report's tables and figures, from the manifest as build.json will hold it.
-        as_json = json.loads(json.dumps(manifest, ensure_ascii=False, default=str))
-        report_ctx = build_report_context(tmp, as_json)
-        timings["quality_report"] = time.perf_counter() - t
-        timings["quality"] += timings["quality_report"]
-        timings["total"] = time.perf_counter() - t0
-        manifest["timings_s"] = {k: round(v, 3) for k, v in timings.items()}
-        report_ctx["summary"]["seconds"] = manifest["timings_s"]["total"]
-        (tmp / "build.json").write_text(
-            json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n"
-        )
-        (tmp / "README.md").write_text(card.render(manifest, tasks))
-        write_report(tmp, report_ctx)
+    for task, res in zip(tasks, results, strict=True):
+        if res.status == "skipped":
+            continue
+        task_recs = records.filter(pl.col("task") == task.name)
+        # An empty split gets no file: datasets cannot load a split with no data.
+        for split in (s for s, n in res.counts.items() if n):
+            writer.write_split(
+                tmp,
+                task.name,
+                split,
+                task_recs.filter(pl.col("split") == split),
+                config.shard_rows,
+            )
+    writer.write_parquet(rejected, tmp / "rejected.parquet")
+    manifest["files"] = writer.file_hashes(tmp, keep=lambda rel: rel.startswith("data/"))
+    timings["write"] = time.perf_counter() - t
+    t = time.perf_counter()
+    # The report's tables and figures, from the manifest as build.json will hold it.
+    as_json = json.loads(json.dumps(manifest, ensure_ascii=False, default=str))
+    report_ctx = build_report_context(tmp, as_json)
+    timings["quality_report"] = time.perf_counter() - t
+    timings["quality"] += timings["quality_report"]
+    timings["total"] = time.perf_counter() - t0
+    manifest["timings_s"] = {k: round(v, 3) for k, v in timings.items()}
+    report_ctx["summary"]["seconds"] = manifest["timings_s"]["total"]
+    (tmp / "build.json").write_text(
+        json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n"
+    )
+    (tmp / "README.md").write_text(card.render(manifest, tasks))
+    write_report(tmp, report_ctx)
     return manifest
 
 

@@ -140,21 +140,25 @@ def cap(
     """Cap the `only` splits at their quotas by a seeded hash of the sample content.
 
     Rows over a quota get drop_reason `over_quota` — not an error, but counted so the report
-    can say how much more data the sources held. Output order is canonical (by that hash).
+    can say how much more data the sources held. Only usable rows are ranked (a builder may
+    keep millions of dropped ones); row order is kept.
     """
     quota = pl.col("split").replace_strict(quotas(sizes), return_dtype=pl.Int64)
-    order = quota_order(seed)
-    usable = pl.col("drop_reason").is_null() & pl.col("split").is_in(list(only))
-    df = placed.with_columns(order.alias("_order"))
-    rank = pl.when(usable).then(pl.col("_order").rank("ordinal").over(["split", usable]))
-    df = df.with_columns(rank.alias("_rank"))
-    df = df.with_columns(
-        pl.when(usable & (pl.col("_rank") > quota))
-        .then(pl.lit("over_quota"))
-        .otherwise(pl.col("drop_reason"))
-        .alias("drop_reason")
+    over = (
+        placed.select(
+            pl.int_range(pl.len(), dtype=pl.UInt32).alias("_i"),
+            "split",
+            "input",
+            "output",
+            "drop_reason",
+        )
+        .filter(pl.col("drop_reason").is_null() & pl.col("split").is_in(list(only)))
+        .filter(quota_order(seed).rank("ordinal").over("split") > quota)
+        .get_column("_i")
     )
-    return df.sort("_order").drop("_order", "_rank")
+    if over.is_empty():
+        return placed
+    return placed.with_columns(placed["drop_reason"].scatter(over, "over_quota"))
 
 
 def assign(

@@ -43,6 +43,39 @@ def write_parquet(df: pl.DataFrame, path: Path) -> None:
     )
 
 
+class ParquetAppender:
+    """One parquet file written a frame at a time (the settings of `write_parquet`), so a large
+    table is never held whole in memory. Nothing is written until the first non-empty frame;
+    every frame is cast to `schema` so the parts always agree."""
+
+    def __init__(self, path: Path, schema: dict[str, pl.DataType]) -> None:
+        self.path, self.schema, self.rows = path, schema, 0
+        self._writer = None
+
+    def append(self, df: pl.DataFrame) -> None:
+        if not df.height:
+            return
+        import pyarrow.parquet as pq
+
+        table = df.select([pl.col(c).cast(t) for c, t in self.schema.items()]).to_arrow()
+        if self._writer is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._writer = pq.ParquetWriter(
+                self.path,
+                table.schema,
+                compression="zstd",
+                compression_level=3,
+                write_statistics=True,
+            )
+        self._writer.write_table(table, row_group_size=10_000)
+        self.rows += df.height
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+
 def write_split(root: Path, task: str, split: str, df: pl.DataFrame, shard_rows: int) -> list[str]:
     n_shards = max(1, -(-df.height // shard_rows))
     paths = shard_paths(task, split, n_shards)

@@ -145,19 +145,22 @@ def check_candidates(
     checks: dict[str, dict] = {}
     # Dropped rows are published, so PII scrubbing (first) sees every row; the other checks
     # only ever judge usable rows, so they look at those alone.
-    df, rest = cands, None
+    # The checks after it only ever set drop_reason, so the usable rows are judged on their
+    # own and their reasons written back in place.
+    df, full, positions = cands, None, None
     for name, check in CHECKS.items():
-        if check is not scrub_pii and rest is None:
-            df = df.with_row_index("_check_pos")
-            df, rest = df.filter(USABLE), df.filter(~USABLE)
+        if check is not scrub_pii and full is None:
+            full = df
+            positions = full.select(USABLE.arg_true()).to_series()
+            df = full.gather(positions)
         if check is scrub_pii and names:
             check = partial(scrub_pii, names=names)
         start = time.perf_counter()
         df, stats = check(task, df)
         stats["seconds"] = round(time.perf_counter() - start, 3)
         checks[name] = stats
-    if rest is not None:
-        df = pl.concat([df, rest]).sort("_check_pos").drop("_check_pos")
+    if full is not None:
+        df = full.with_columns(full["drop_reason"].scatter(positions, df["drop_reason"]))
     dropped: dict[str, int] = {}
     for stats in checks.values():
         for reason, n in stats.get("dropped", {}).items():

@@ -58,7 +58,9 @@ def review_evidence(reviews: pl.DataFrame) -> pl.DataFrame:
 
 
 def build(canonical: Canonical, ctx: TaskContext) -> pl.DataFrame:
-    reviewed = canonical["reviews"].filter(pl.col("text").str.strip_chars().str.len_chars() > 0)
+    reviewed = canonical["reviews"].select(
+        pl.col("product_id").filter(pl.col("text").str.strip_chars().str.len_chars() > 0).unique()
+    )
     qs = qa_questions(canonical).with_columns(
         pl.col("product_id").is_in(reviewed["product_id"].implode()).alias("_has_reviews")
     )
@@ -71,12 +73,16 @@ def build(canonical: Canonical, ctx: TaskContext) -> pl.DataFrame:
         (~pl.col("_has_evidence") & ~pl.col("_has_reviews"), "no_evidence"),
     )
     qs = with_snippets(
-        cap(qs.with_columns(drop_reason=first_usable(reason)), ctx, "answer_generation")
+        cap(first_usable(qs, reason), ctx, "answer_generation")
     )
     # Only the products that need them: reviews can be far more numerous than questions.
     borrow = qs.filter(pl.col("drop_reason").is_null() & (pl.col("evidence").list.len() == 0))
     borrow = borrow.select("product_id").unique()
-    reviews = _reviews(canonical["reviews"].join(borrow, on="product_id", how="semi"))
+    reviews = _reviews(
+        canonical["reviews"]
+        .select("product_id", "review_id", "helpful_votes", "text")
+        .join(borrow, on="product_id", how="semi")
+    )
     qs = qs.join(review_evidence(reviews), on="product_id", how="left", maintain_order="left")
     return candidates(
         qs.with_columns(

@@ -111,11 +111,18 @@ def no_evidence_after_cleaning(snippets_col: str) -> pl.Expr:
     )
 
 
-def first_usable(reason: pl.Expr) -> pl.Expr:
-    """`reason`, or "duplicate_question" for a usable row repeating an earlier usable one
-    (same product, question and snippets: the same input, maybe with another label)."""
-    first = pl.struct("_same", reason.is_null()).is_first_distinct()
-    return pl.when(reason.is_null() & ~first).then(pl.lit("duplicate_question")).otherwise(reason)
+def first_usable(qs: pl.DataFrame, reason: pl.Expr) -> pl.DataFrame:
+    """`qs` with `drop_reason`: `reason`, or "duplicate_question" for a usable row repeating an
+    earlier usable one (same product, question and snippets: the same input, maybe with another
+    label). `reason` is computed once, as a column, then compared."""
+    qs = qs.with_columns(drop_reason=reason)
+    usable = pl.col("drop_reason").is_null()
+    first = pl.struct("_same", usable).is_first_distinct()
+    return qs.with_columns(
+        drop_reason=pl.when(usable & ~first)
+        .then(pl.lit("duplicate_question"))
+        .otherwise(pl.col("drop_reason"))
+    )
 
 
 def cap(qs: pl.DataFrame, ctx: TaskContext, salt: str) -> pl.DataFrame:
@@ -138,9 +145,7 @@ def build(canonical: Canonical, ctx: TaskContext) -> pl.DataFrame:
         (pl.col("answerable").is_null(), "unknown_answerability"),
         (~pl.col("_has_evidence"), "no_evidence"),
     )
-    qs = with_snippets(
-        cap(qs.with_columns(drop_reason=first_usable(reason)), ctx, "answerability_prediction")
-    )
+    qs = with_snippets(cap(first_usable(qs, reason), ctx, "answerability_prediction"))
     return candidates(
         qs.with_columns(
             input=qa_input(),

@@ -36,10 +36,14 @@ def hash_key(*exprs: pl.Expr | str, seed: int, salt: str) -> pl.Expr:
 # Text
 
 
+# The helpers below name their argument once: polars' eager API does not share common
+# subexpressions, so `when(f(x) ...).then(f(x))` would compute an expensive f(x) (a regex over
+# every description, say) twice, and twice again for each helper wrapped around it.
+
+
 def nonempty(expr: pl.Expr) -> pl.Expr:
     """Strip the text; empty strings become null (sources use both for 'missing')."""
-    stripped = expr.str.strip_chars()
-    return pl.when(stripped.str.len_chars() > 0).then(stripped)
+    return expr.str.strip_chars().replace("", None)
 
 
 def word_count(expr: pl.Expr) -> pl.Expr:
@@ -69,13 +73,14 @@ _WRAP = '{"v":'
 def json_value(expr: pl.Expr) -> pl.Expr:
     """JSON text of one scalar value (string, number, bool); null stays null."""
     encoded = pl.struct(expr.alias("v")).struct.json_encode()
-    return pl.when(expr.is_not_null()).then(encoded.str.strip_prefix(_WRAP).str.strip_suffix("}"))
+    # Only a null encodes as the bare word null (the string "null" comes out quoted).
+    return encoded.str.strip_prefix(_WRAP).str.strip_suffix("}").replace("null", None)
 
 
 def json_list(expr: pl.Expr) -> pl.Expr:
     """JSON array text of a list of scalars; null or empty list -> null."""
     items = expr.list.eval(json_value(pl.element()))
-    return pl.when(expr.list.len() > 0).then(pl.lit("[") + items.list.join(", ") + pl.lit("]"))
+    return (pl.lit("[") + items.list.join(", ") + pl.lit("]")).replace("[]", None)
 
 
 def json_array(items: pl.Expr) -> pl.Expr:
@@ -86,11 +91,9 @@ def json_array(items: pl.Expr) -> pl.Expr:
 def json_object(fields: dict[str, pl.Expr]) -> pl.Expr:
     """JSON object text from already-encoded values; null values are left out entirely
     (an absent field is not shown rather than shown as null)."""
+    # Text + null is null, so an absent value drops its whole "key: value" piece.
     pieces = [
-        pl.when(value.is_not_null()).then(
-            pl.lit(json.dumps(key, ensure_ascii=False) + ": ") + value
-        )
-        for key, value in fields.items()
+        pl.lit(json.dumps(key, ensure_ascii=False) + ": ") + value for key, value in fields.items()
     ]
     body = pl.concat_list(pieces).list.drop_nulls().list.join(", ")
     return pl.lit("{") + body + pl.lit("}")

@@ -23,7 +23,7 @@ def build(canonical: Canonical, ctx: TaskContext) -> pl.DataFrame:
     order = ["review_id", "source", "product_id", "user_id"]
     df = (
         canonical["reviews"]
-        .with_columns(text=common.nonempty(pl.col("text")))
+        .select(*order, "rating", text=common.nonempty(pl.col("text")))
         .join(products, on="product_id", how="left")
         .sort(order, nulls_last=True)
         .with_row_index("_row")  # the sorted order, restored below at the cost of an int sort

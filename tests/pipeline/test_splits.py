@@ -80,7 +80,9 @@ def test_assign_is_deterministic_and_order_independent():
     ood = splits.ood_products(_universe(301), {}, 0.1, seed=0)
     a = splits.assign(cands, ood, (50, 10, 10, 10), True, seed=0)
     b = splits.assign(cands.reverse(), ood, (50, 10, 10, 10), True, seed=0)
-    assert a.equals(b)
+    # Each row gets the same split and reason whatever the order the rows came in.
+    assert a.sort("input").equals(b.sort("input"))
+    assert a["input"].to_list() == cands["input"].to_list()
 
 
 def test_builder_drop_reasons_survive():
@@ -109,3 +111,21 @@ def test_configured_category_decides_products_shared_with_other_sources():
     # fraction 1.0: every product only unconfigured sources know is held out.
     ood = splits.ood_products(uni, {"amazon_reviews_2018": ("Tools",)}, 1.0, seed=0)
     assert set(ood["product_id"]) == {"P1", "P3"}
+
+
+def test_cap_ranks_only_usable_rows_and_keeps_row_order():
+    df = _cands(60).with_columns(split=pl.lit("train"))
+    # Every third row was dropped by its builder: it keeps its reason and is never ranked.
+    df = df.with_columns(
+        drop_reason=pl.when(pl.int_range(pl.len()) % 3 == 0).then(pl.lit("builder_reason"))
+    )
+    capped = splits.cap(df, (10, 0, 0, 0), seed=0)
+    assert capped["input"].to_list() == df["input"].to_list()
+    reasons = capped["drop_reason"].value_counts().sort("drop_reason", nulls_last=True)
+    assert dict(reasons.iter_rows()) == {"builder_reason": 20, "over_quota": 30, None: 10}
+    # The rows kept are the usable ones first in quota order.
+    usable = df.filter(pl.col("drop_reason").is_null())
+    first = usable.sort(splits.quota_order(0)).head(10)["input"].sort().to_list()
+    assert capped.filter(pl.col("drop_reason").is_null())["input"].sort().to_list() == first
+    # A second cap of the same frame changes nothing.
+    assert splits.cap(capped, (10, 0, 0, 0), seed=0).equals(capped)
