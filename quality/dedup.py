@@ -16,7 +16,9 @@ field for JSON inputs (see `_fields_agree`).
 from __future__ import annotations
 
 import json
+import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 
 import numpy as np
@@ -110,17 +112,34 @@ def signatures_of(doc: np.ndarray, h: np.ndarray, n: int) -> tuple[np.ndarray, n
     docs = doc[starts]
     has[docs] = True
     mixed = _fmix32(h)
-    # One permutation at a time, in place: a (shingles x permutations) block would not fit in
-    # cache, and fresh temporaries per permutation cost more than the arithmetic.
-    tmp = np.empty_like(mixed)
     by_perm = np.empty((NUM_PERM, len(docs)), np.uint32)
-    with np.errstate(over="ignore"):
-        for k in range(NUM_PERM):
-            np.multiply(mixed, a[k], out=tmp)
-            np.add(tmp, b[k], out=tmp)
-            np.minimum.reduceat(tmp, starts, out=by_perm[k])
+
+    # One permutation at a time, in place: a (shingles x permutations) block would not fit in
+    # cache, and fresh temporaries per permutation cost more than the arithmetic. numpy lets go
+    # of the GIL inside each call, so the permutations are shared among threads.
+    def run(ks: range) -> None:
+        tmp = np.empty_like(mixed)
+        with np.errstate(over="ignore"):
+            for k in ks:
+                np.multiply(mixed, a[k], out=tmp)
+                np.add(tmp, b[k], out=tmp)
+                np.minimum.reduceat(tmp, starts, out=by_perm[k])
+
+    workers = _workers(len(mixed))
+    if workers == 1:
+        run(range(NUM_PERM))
+    else:
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(run, [range(i, NUM_PERM, workers) for i in range(workers)]))
     sig[docs] = by_perm.T
     return sig, has
+
+
+def _workers(n_shingles: int) -> int:
+    """Threads for the signatures: one per core polars may use, none for small inputs."""
+    if n_shingles < 200_000:
+        return 1
+    return max(1, min(pl.thread_pool_size(), os.cpu_count() or 1, 8))
 
 
 def _band_keys(sig: np.ndarray, rows: np.ndarray) -> pl.DataFrame:

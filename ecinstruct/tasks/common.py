@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import weakref
 import zlib
 from collections.abc import Sequence
 
@@ -106,29 +107,51 @@ def json_object(fields: dict[str, pl.Expr]) -> pl.Expr:
 def unique_products(products: pl.DataFrame, columns: Sequence[str] | None = None) -> pl.DataFrame:
     """One row per product_id (a product may come from several sources): prefer a row with a
     title, then the row that fills the most fields (a full catalogue entry over a terse
-    matching-benchmark copy of the same ASIN), then the smallest source name. Empty
-    titles/brands are nulls. `columns` (besides product_id) limits what is kept, which makes
-    the sort much cheaper on a wide catalogue; default: every column."""
+    matching-benchmark copy of the same ASIN), then the smallest source name, then the first.
+    Empty titles/brands are nulls. `columns` (besides product_id) limits what is kept;
+    default: every column. Rows come in product_id order."""
+    keep = products.columns if columns is None else list(dict.fromkeys(["product_id", *columns]))
+    return products.select(keep)[_chosen_rows(products)].with_columns(
+        nonempty(pl.col(c)) for c in ("title", "brand") if c in keep
+    )
+
+
+# The last catalogue `unique_products` chose rows for, and its choice: every task asks about
+# the same canonical products table, so the sort that decides is done once per build.
+_CHOICE: tuple[weakref.ref, pl.Series] | None = None
+
+
+def _chosen_rows(products: pl.DataFrame) -> pl.Series:
+    global _CHOICE
+    if _CHOICE is not None and _CHOICE[0]() is products:
+        return _CHOICE[1]
+    brand = nonempty(pl.col("brand"))
     filled = pl.sum_horizontal(
         pl.col("description").is_not_null(),
         pl.col("features").list.len().fill_null(0) > 0,
-        pl.col("brand").is_not_null(),
+        brand.is_not_null(),
         pl.col("categories").list.len().fill_null(0) > 0,
         pl.col("price").is_not_null(),
     )
-    keep = products.columns if columns is None else list(dict.fromkeys(["product_id", *columns]))
-    return (
-        products.filter(pl.col("product_id").is_not_null())
-        .with_columns(title=nonempty(pl.col("title")), brand=nonempty(pl.col("brand")))
-        .select(*keep, _untitled=pl.col("title").is_null(), _filled=filled, _source="source")
+    rows = (
+        products.select(
+            "product_id",
+            _untitled=nonempty(pl.col("title")).is_null(),
+            _filled=filled,
+            _source="source",
+            _row=pl.int_range(pl.len(), dtype=pl.UInt32),
+        )
+        .filter(pl.col("product_id").is_not_null())
         .sort(
-            ["product_id", "_untitled", "_filled", "_source"],
-            descending=[False, False, True, False],
+            ["product_id", "_untitled", "_filled", "_source", "_row"],
+            descending=[False, False, True, False, False],
             nulls_last=True,
         )
         .unique("product_id", keep="first", maintain_order=True)
-        .drop("_untitled", "_filled", "_source")
+        .get_column("_row")
     )
+    _CHOICE = (weakref.ref(products), rows)
+    return rows
 
 
 def first_reason(*checks: tuple[pl.Expr, str]) -> pl.Expr:

@@ -165,13 +165,19 @@ def build(canonical: Canonical, ctx: TaskContext) -> pl.DataFrame:
         .agg(options=pl.col("title"), option_ids=pl.col("pid"))
     )
     seqs = seqs.join(opts, on="user_id", how="left")
-    history = (
+    lines = (
         seqs.select("user_id", product_id="history_ids")
         .explode("product_id")
         .with_columns(n=pl.int_range(1, pl.len() + 1).over("user_id").cast(pl.String))
-        .join(items, on="product_id", maintain_order="left")
+    )
+    # Each item's text once, however many histories show it.
+    texts = items.join(lines.select("product_id").unique(), on="product_id", how="semi").select(
+        "product_id", text=_item_text()
+    )
+    history = (
+        lines.join(texts, on="product_id", maintain_order="left")
         .group_by("user_id", maintain_order=True)
-        .agg(input=(pl.col("n") + pl.lit(". ") + _item_text()).str.join("\n"))
+        .agg(input=(pl.col("n") + pl.lit(". ") + pl.col("text")).str.join("\n"))
     )
     built = seqs.join(history, on="user_id", how="left").with_columns(
         output=pl.when(pl.col("drop_reason").is_null()).then(pl.col("target_title")),
