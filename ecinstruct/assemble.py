@@ -96,4 +96,14 @@ def records(task: Task, placed: pl.DataFrame) -> pl.DataFrame:
         pl.Series("instruction", instructions, dtype=pl.String),
         pl.Series("instruction_id", [f"{task.name}/{w}" for w in wordings], dtype=pl.String),
     )
-    return out.select([pl.col(c).cast(RECORD_SCHEMA[c]) for c in COLUMNS]).sort("split", "id")
+    return compact(
+        out.select([pl.col(c).cast(RECORD_SCHEMA[c]) for c in COLUMNS]).sort("split", "id")
+    )
+
+
+def compact(df: pl.DataFrame) -> pl.DataFrame:
+    """`df` with its own copy of every string. polars strings are views: a few thousand
+    records filtered out of a million candidate reviews would otherwise keep all of their text
+    alive until the build ends. A round trip through Arrow's plain string layout copies just
+    what the rows use."""
+    return pl.from_arrow(df.to_arrow(compat_level=pl.CompatLevel.oldest()))

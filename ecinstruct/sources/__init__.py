@@ -25,6 +25,9 @@ from ecinstruct.sources.context import LoadContext
 from ecinstruct.sources.registry import ADAPTERS
 from ecinstruct.sources.spec import SourceSpec
 
+# Adapters loading at once (see load_canonical).
+LOAD_WORKERS = 2
+
 __all__ = ["ADAPTERS", "SourceSpec", "load_canonical", "load_config", "run_adapter"]
 
 
@@ -41,14 +44,28 @@ def load_canonical(
 ) -> tuple[Canonical, list[dict]]:
     canonical = Canonical()
     provenance: list[dict] = []
-    # Hashing is I/O-bound and releases the GIL: it overlaps with the parsing.
-    with _progress(progress) as bar, ThreadPoolExecutor(max_workers=1) as pool:
+    # Two adapters run at a time: a large source spends long stretches in single-threaded
+    # work (a gzip stream, Python-side cleaning) that the other fills. Their tables are added
+    # in config order, so the result never depends on which finished first. Hashing is
+    # I/O-bound and releases the GIL: it overlaps with the parsing.
+    with (
+        _progress(progress) as bar,
+        ThreadPoolExecutor(max_workers=1) as hasher,
+        ThreadPoolExecutor(max_workers=LOAD_WORKERS) as pool,
+    ):
+        jobs = []
         for spec in specs:
             paths = {path for paths in spec.files.values() for path in paths}
-            digests = {path: pool.submit(_sha256, path) for path in sorted(paths)}
-            tables, ctx = run_adapter(spec, bar)
-            canonical.add(spec.kind, tables)
-            provenance.extend(_provenance(spec, ctx, tables["rejected"], digests))
+            digests = {path: hasher.submit(_sha256, path) for path in sorted(paths)}
+            jobs.append((spec, digests, pool.submit(run_adapter, spec, bar)))
+        try:
+            for spec, digests, job in jobs:
+                tables, ctx = job.result()
+                canonical.add(spec.kind, tables)
+                provenance.extend(_provenance(spec, ctx, tables["rejected"], digests))
+        except BaseException:
+            pool.shutdown(cancel_futures=True)
+            raise
     return canonical, provenance
 
 

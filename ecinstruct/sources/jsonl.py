@@ -45,7 +45,7 @@ def read_jsonl(
     `raw`; rows_read counts non-blank lines.
     """
     columns = _columns(fields, select or {})
-    con = duckdb.connect()
+    con = _connect()
     try:
         con.execute("SET preserve_insertion_order = true")
         fast = None if path.name.endswith(".gz") else _read_fast(con, path, fields, columns)
@@ -63,6 +63,13 @@ def read_jsonl(
     finally:
         con.close()
     return _sort_out(_renumber(frame, refused["line"].cast(pl.Int64)), refused)
+
+
+def _connect() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    # DuckDB draws its own progress bar on long queries; the build has its own.
+    con.execute("SET enable_progress_bar = false")
+    return con
 
 
 def _columns(fields: dict[str, object], select: dict[str, str]) -> str:
@@ -174,7 +181,7 @@ def _problems(odd: pl.DataFrame, frame: pl.DataFrame) -> pl.Series:
 
     Only the few `odd` rows are examined, with DuckDB's JSON validator.
     """
-    con = duckdb.connect()
+    con = _connect()
     try:
         con.register("odd", odd.select("_row", "_odd", "_parsed").to_arrow())
         verdicts = con.sql(
