@@ -10,9 +10,11 @@ The gate passes when every critical row succeeds; warnings are reported only.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping
 
 import numpy as np
+import pandas as pd
 import polars as pl
 
 from ecinstruct import audit
@@ -31,6 +33,8 @@ HELD_OUT = ("validation", "test_ind", "test_ood")
 def _short(value):
     if isinstance(value, np.generic):  # numpy scalars from pandas
         value = value.item()
+    if value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return None  # a missing value, shown as JSON null
     if isinstance(value, str) and len(value) > MAX_EXAMPLE_CHARS:
         return value[: MAX_EXAMPLE_CHARS - 1] + "…"
     if isinstance(value, float | int | str | bool) or value is None:

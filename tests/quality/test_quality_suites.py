@@ -136,6 +136,15 @@ def test_table_suites(tasks):
         ("table:products", "expect_column_values_to_not_be_null(product_id)"),
         ("table:reviews", "expect_column_values_to_be_between(rating)"),
     }
+    # A missing value in an example is JSON null (pandas hands it over as NaN).
+    (null_row,) = [
+        r
+        for r in bad["results"]
+        if r["suite"] == "table:products"
+        and r["expectation"].endswith("to_not_be_null(product_id)")
+    ]
+    assert null_row["examples"] == [{"product_id": None, "source": "s"}]
+    json.loads(json.dumps(bad, allow_nan=False))
 
 
 def test_registry_matches_the_output_contract(tasks):
