@@ -57,6 +57,30 @@ def at_least_words(expr: pl.Expr, n: int) -> pl.Expr:
     return expr.str.contains(rf"^\s*(?:\S+\s+){{{n - 1}}}\S").fill_null(False)
 
 
+def first_copies(
+    df: pl.DataFrame, text: str, among: pl.Expr, slice_rows: int = 200_000
+) -> pl.Series:
+    """Per row: whether no earlier row with the same `among` value has the same `text`,
+    compared case-insensitively. Lower-cased text is made a slice at a time and kept only as
+    two independent 64-bit hashes, so a column of millions of reviews is never copied whole;
+    two different texts are taken for one only if both hashes collide."""
+    lower = pl.col(text).str.to_lowercase()
+    keys = [
+        df.slice(start, slice_rows).select(
+            lower.hash(seed=1).alias("a"), lower.hash(seed=2).alias("b")
+        )
+        for start in range(0, df.height, slice_rows)
+    ]
+    if not keys:
+        return pl.Series(dtype=pl.Boolean)
+    return (
+        pl.concat(keys)
+        .with_columns(df.select(among.alias("_among")))
+        .select(pl.struct(pl.all()).is_first_distinct())
+        .to_series()
+    )
+
+
 def truncate_words(expr: pl.Expr, n: int) -> pl.Expr:
     """The first `n` words, whitespace normalised to single spaces; empty -> null."""
     head = expr.str.extract(rf"^\s*(\S+(?:\s+\S+){{0,{n - 1}}})", 1)  # one regex, no word lists

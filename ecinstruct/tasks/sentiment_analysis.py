@@ -37,9 +37,7 @@ def build(canonical: Canonical, ctx: TaskContext) -> pl.DataFrame:
     )
     # Duplicate texts (one review copied onto product variants) would leak across splits:
     # the first usable copy (in review id order), compared case-insensitively, is kept.
-    first_copy = pl.struct(
-        pl.col("text").str.to_lowercase(), pl.col("drop_reason").is_null().alias("_ok")
-    ).is_first_distinct()
+    first_copy = common.first_copies(df, "text", among=pl.col("drop_reason").is_null())
     df = df.with_columns(
         drop_reason=pl.coalesce(
             "drop_reason", pl.when(~first_copy).then(pl.lit("duplicate_review_text"))

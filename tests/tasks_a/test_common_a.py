@@ -109,3 +109,17 @@ def test_subsample_keeps_rejections():
     assert common.subsample(
         df, None, key=["k"], seed=0, salt="t", ood=pl.col("ood"), mixed=pl.lit(False)
     ).equals(df)
+
+
+def test_first_copies_is_case_insensitive_first_distinct_across_slices():
+    texts = ["Great Product", "great product", "other", None, "GREAT PRODUCT", None, "Other!"]
+    ok = [True, True, True, True, False, True, True]
+    df = pl.DataFrame({"text": texts * 5, "ok": ok * 5})
+    want = df.select(
+        pl.struct(pl.col("text").str.to_lowercase(), "ok").is_first_distinct()
+    ).to_series()
+    for slice_rows in (1, 3, 7, 1000):  # slices cut between copies of one text
+        got = common.first_copies(df, "text", among=pl.col("ok"), slice_rows=slice_rows)
+        assert got.to_list() == want.to_list()
+    assert want.sum() == 5  # 4 texts (None included) among the ok rows, 1 among the others
+    assert common.first_copies(df.clear(), "text", among=pl.col("ok")).is_empty()
