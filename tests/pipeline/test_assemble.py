@@ -27,6 +27,4 @@ def test_payload_is_pythons_json_text_for_every_kind_of_value():
         for s, i, o, out in zip(*rows.values(), strict=True)
     ]
     assert got.to_list() == want
-    assert assemble._content_ids(got) == [
-        hashlib.sha256(w.encode()).hexdigest()[:20] for w in want
-    ]
+    assert assemble._content_ids(got) == [hashlib.sha256(w.encode()).hexdigest()[:20] for w in want]

@@ -15,7 +15,12 @@ def test_audit_catches_ood_leak_across_tasks():
         [
             {"task": "a", "split": "train", "input": "x", "product_ids": ["P1", "P2"]},
             {"task": "b", "split": "test_ood", "input": "y", "product_ids": ["P2"]},
-            {"task": "b", "split": "test_ood_unseen_instruction", "input": "y", "product_ids": ["P2"]},
+            {
+                "task": "b",
+                "split": "test_ood_unseen_instruction",
+                "input": "y",
+                "product_ids": ["P2"],
+            },
         ]
     )
     rep = audit.audit(recs)
@@ -50,7 +55,9 @@ def test_atomic_folder_keeps_old_output_when_interrupted(tmp_path):
 
 
 def test_write_split_shards_and_is_byte_identical(tmp_path):
-    df = _records([{"task": "t", "split": "train", "id": str(i), "input": f"x{i}"} for i in range(25)])
+    df = _records(
+        [{"task": "t", "split": "train", "id": str(i), "input": f"x{i}"} for i in range(25)]
+    )
     paths = writer.write_split(tmp_path / "a", "t", "train", df, shard_rows=10)
     assert paths == [f"data/t/train-{i:05d}-of-00003.parquet" for i in range(3)]
     writer.write_split(tmp_path / "b", "t", "train", df, shard_rows=10)
@@ -58,3 +65,27 @@ def test_write_split_shards_and_is_byte_identical(tmp_path):
         assert (tmp_path / "a" / p).read_bytes() == (tmp_path / "b" / p).read_bytes()
     back = pl.concat([pl.read_parquet(tmp_path / "a" / p) for p in paths])
     assert back.equals(df)
+
+
+def test_parquet_appender_writes_the_frames_in_order_and_nothing_when_empty(tmp_path):
+    schema = {"a": pl.String, "b": pl.List(pl.String)}
+    empty = writer.ParquetAppender(tmp_path / "none.parquet", schema)
+    empty.append(pl.DataFrame(schema=schema))
+    empty.close()
+    assert not (tmp_path / "none.parquet").exists()
+
+    parts = [
+        pl.DataFrame({"a": ["x", None], "b": [["1"], []]}, schema=schema),
+        pl.DataFrame(schema=schema),
+        # Columns in another order, and a null column that the schema casts.
+        pl.DataFrame({"b": [None, ["2", "3"]], "a": ["y", "z"]}),
+    ]
+    appender = writer.ParquetAppender(tmp_path / "out.parquet", schema)
+    for part in parts:
+        appender.append(part)
+    appender.close()
+    got = pl.read_parquet(tmp_path / "out.parquet")
+    assert appender.rows == 4
+    assert got.equals(
+        pl.concat([p.select(pl.col(c).cast(t) for c, t in schema.items()) for p in parts])
+    )

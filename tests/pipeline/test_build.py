@@ -6,6 +6,7 @@ import datasets
 import polars as pl
 import pytest
 
+from ecinstruct import build
 from ecinstruct.build import run
 from ecinstruct.config import BuildConfig
 from ecinstruct.errors import UserError
@@ -65,12 +66,29 @@ def test_build_is_byte_identical(small_build, sample_toml, tmp_path):
     out, manifest = small_build
     again = tmp_path / "again"
     run(BuildConfig(sources=sample_toml, out=again, per_task=200, progress=False), argv=["build"])
-    for rel in manifest["files"]:
+    for rel in [*manifest["files"], "dropped.parquet", "rejected.parquet"]:
         assert (out / rel).read_bytes() == (again / rel).read_bytes(), rel
     # The card records where it was built; everything else must match.
     card_a = (out / "README.md").read_text().replace(str(out), "OUT")
     card_b = (again / "README.md").read_text().replace(str(again), "OUT")
     assert card_a == card_b
+
+
+def test_dropped_file_lists_every_drop_the_manifest_counts(small_build):
+    out, manifest = small_build
+    dropped = pl.read_parquet(out / "dropped.parquet")
+    assert dropped.schema == pl.Schema(build.DROPPED_SCHEMA)
+    counts = {
+        (task, reason): n
+        for task, result in manifest["tasks"].items()
+        for reason, n in result["dropped"].items()
+        if reason != "over_quota"  # fine samples left out for size are not listed
+    }
+    assert counts  # the sample has dirty rows, duplicates, short reviews...
+    assert (
+        dict(((t, r), n) for t, r, n in dropped.group_by("task", "drop_reason").len().iter_rows())
+        == counts
+    )
 
 
 def test_manifest_and_card(small_build):
