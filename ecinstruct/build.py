@@ -14,7 +14,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import polars as pl
 
 from ecinstruct import __version__, assemble, audit, card, splits, writer
@@ -201,32 +200,16 @@ def checked_window(
     costs a sample the sources hold."""
     placed = splits.place(cands, ood, sizes, task.has_ood, seed)
     quotas = splits.quotas(sizes)
-    limit = pl.col("split").replace_strict(
-        {k: int(v * WINDOW_FACTOR) + WINDOW_EXTRA for k, v in quotas.items()},
-        return_dtype=pl.Int64,
-    )
-    usable = pl.col("drop_reason").is_null()
-    # Ranked among the usable rows only, and spread back over every row.
-    far = (
-        placed.select(
-            pl.int_range(pl.len(), dtype=pl.UInt32).alias("_i"),
-            "split",
-            "input",
-            "output",
-            "drop_reason",
-        )
-        .filter(usable)
-        .filter(splits.quota_order(seed).rank("ordinal").over("split") > limit)
-        .get_column("_i")
-    )
+    limits = {k: int(v * WINDOW_FACTOR) + WINDOW_EXTRA for k, v in quotas.items()}
+    far = splits.past_limits(placed, limits, seed)
     if far.is_empty():
         return quality_checks.check_candidates(task, placed, reviewer_names=reviewer_names)
-    beyond = pl.Series(np.zeros(placed.height, bool)).scatter(far, True)
+    beyond = pl.repeat(False, placed.height, eager=True).scatter(far, True)
     window, stats = quality_checks.check_candidates(
         task, placed.filter(~beyond), reviewer_names=reviewer_names
     )
     rest = placed.filter(beyond)
-    have = dict(window.filter(usable).group_by("split").len().iter_rows())
+    have = dict(window.filter(pl.col("drop_reason").is_null()).group_by("split").len().iter_rows())
     if any(have.get(s, 0) < quotas[s] for s in rest["split"].unique()):
         return quality_checks.check_candidates(task, placed, reviewer_names=reviewer_names)
     rest = rest.with_columns(pl.lit("over_quota").alias("drop_reason"))

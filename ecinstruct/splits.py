@@ -131,6 +131,25 @@ def quota_order(seed: int) -> pl.Expr:
     return unit_hash(pl.col("input") + pl.lit("\x1f") + pl.col("output"), seed, 3)
 
 
+def past_limits(placed: pl.DataFrame, limits: dict[str, int], seed: int) -> pl.Series:
+    """Row positions of the usable rows that come after their split's limit in quota order.
+    Only usable rows of the splits in `limits` are ranked (a builder may keep millions of
+    dropped rows)."""
+    limit = pl.col("split").replace_strict(limits, return_dtype=pl.Int64)
+    return (
+        placed.select(
+            pl.int_range(pl.len(), dtype=pl.UInt32).alias("_i"),
+            "split",
+            "input",
+            "output",
+            "drop_reason",
+        )
+        .filter(pl.col("drop_reason").is_null() & pl.col("split").is_in(list(limits)))
+        .filter(quota_order(seed).rank("ordinal").over("split") > limit)
+        .get_column("_i")
+    )
+
+
 def cap(
     placed: pl.DataFrame,
     sizes: tuple[int, int, int, int],
@@ -143,19 +162,7 @@ def cap(
     can say how much more data the sources held. Only usable rows are ranked (a builder may
     keep millions of dropped ones); row order is kept.
     """
-    quota = pl.col("split").replace_strict(quotas(sizes), return_dtype=pl.Int64)
-    over = (
-        placed.select(
-            pl.int_range(pl.len(), dtype=pl.UInt32).alias("_i"),
-            "split",
-            "input",
-            "output",
-            "drop_reason",
-        )
-        .filter(pl.col("drop_reason").is_null() & pl.col("split").is_in(list(only)))
-        .filter(quota_order(seed).rank("ordinal").over("split") > quota)
-        .get_column("_i")
-    )
+    over = past_limits(placed, {s: n for s, n in quotas(sizes).items() if s in only}, seed)
     if over.is_empty():
         return placed
     return placed.with_columns(placed["drop_reason"].scatter(over, "over_quota"))
