@@ -51,6 +51,9 @@ def main() -> None:
     print(f"raw rows / second  {raw_rows / wall:,.0f}")
     print(f"peak memory (RSS)  {peak_gb:.2f} GB")
     print("stage timings (s)  " + ", ".join(f"{k} {v}" for k, v in manifest["timings_s"].items()))
+    tasks = manifest["tasks"].values()
+    print("task timings (s)   " + ", ".join(f"{t['task']} {t['seconds']}" for t in tasks))
+    print("of which checks    " + ", ".join(f"{t['task']} {t['quality_seconds']}" for t in tasks))
 
 
 if __name__ == "__main__":
