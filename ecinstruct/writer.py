@@ -35,11 +35,18 @@ def shard_paths(task: str, split: str, n_shards: int) -> list[str]:
     return [f"data/{task}/{split}-{i:05d}-of-{n_shards:05d}.parquet" for i in range(n_shards)]
 
 
+# Fixed settings for every parquet file we write: the same frame always gives the same bytes.
+COMPRESSION, COMPRESSION_LEVEL, ROW_GROUP_ROWS = "zstd", 3, 10_000
+
+
 def write_parquet(df: pl.DataFrame, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    # Fixed settings: the same frame always gives the same bytes.
     df.write_parquet(
-        path, compression="zstd", compression_level=3, statistics=True, row_group_size=10_000
+        path,
+        compression=COMPRESSION,
+        compression_level=COMPRESSION_LEVEL,
+        statistics=True,
+        row_group_size=ROW_GROUP_ROWS,
     )
 
 
@@ -63,11 +70,11 @@ class ParquetAppender:
             self._writer = pq.ParquetWriter(
                 self.path,
                 table.schema,
-                compression="zstd",
-                compression_level=3,
+                compression=COMPRESSION,
+                compression_level=COMPRESSION_LEVEL,
                 write_statistics=True,
             )
-        self._writer.write_table(table, row_group_size=10_000)
+        self._writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
         self.rows += df.height
 
     def close(self) -> None:
