@@ -64,6 +64,9 @@ DROPPED_SCHEMA: dict[str, pl.DataType] = {
     "product_ids": pl.List(pl.String),
 }
 
+# What dropped.parquet keeps of a dropped candidate, besides its task.
+DROPPED_COLUMNS = [c for c in DROPPED_SCHEMA if c != "task"]
+
 
 class BuildFailed(Exception):
     """The build ran but its output breaks a promise (e.g. OOD leakage); exit code 1."""
@@ -130,9 +133,16 @@ def build_task(
     sizes = config.sizes(task.sizes)
     ctx = TaskContext(seed=config.seed, ood_products=ood, max_candidates=3 * sum(sizes) + 1000)
     cands = task.build(canonical, ctx)
-    cands = _drop_duplicate_inputs(cands)
+    # The rows a builder dropped (most of a large build's rows: a million duplicate reviews,
+    # say) only need their split and a PII scrub before they are published; the split, check
+    # and cap steps below see the usable rows alone.
+    usable = cands["drop_reason"].is_null()
+    early = splits.place(cands.filter(~usable), ood, sizes, task.has_ood, config.seed)
+    cands = _drop_duplicate_inputs(cands.filter(usable))
     t = time.perf_counter()
     placed, checks = checked_window(task, cands, ood, sizes, config.seed, reviewer_names)
+    early = quality_checks.scrub_dropped(task, early, checks, reviewer_names=reviewer_names)
+    early = early.select(pl.lit(task.name).alias("task"), *DROPPED_COLUMNS)
     quality_seconds = time.perf_counter() - t
     # Cap train first, clean validation/test against the train set that ships, then cap them:
     # samples dropped as contaminated are replaced from the over-quota pool.
@@ -142,14 +152,15 @@ def build_task(
     quality_seconds += time.perf_counter() - t
     placed = splits.cap(placed, sizes, config.seed, only=("validation", "test_ind", "test_ood"))
     kept = placed.filter(pl.col("drop_reason").is_null())
-    dropped = placed.filter(pl.col("drop_reason").is_not_null())
+    late = placed.filter(pl.col("drop_reason").is_not_null())
+    reasons = pl.concat([early.select("drop_reason"), late.select("drop_reason")])
     records = assemble.records(task, kept)
     counts = dict(records.group_by("split").len().iter_rows())
     result = TaskResult(
         task.name,
         "built" if records.height else "empty",
         counts={s: counts.get(s, 0) for s in SPLITS if s in counts or _has_split(task, s)},
-        dropped=dict(sorted(dropped.group_by("drop_reason").len().iter_rows())),
+        dropped=dict(sorted(reasons.group_by("drop_reason").len().iter_rows())),
         seconds=round(time.perf_counter() - start, 3),
         quality_seconds=round(quality_seconds, 3),
     )
@@ -157,10 +168,8 @@ def build_task(
         result.note = "no usable samples: see drop reasons"
     elif task.has_ood and not counts.get("test_ood"):
         result.note = "test_ood empty: no sample lies wholly in held-out products"
-    keep_cols = ["drop_reason", "split", "group", "input", "output", "product_ids"]
-    dropped = dropped.filter(pl.col("drop_reason") != "over_quota").select(
-        pl.lit(task.name).alias("task"), *keep_cols
-    )
+    late = late.filter(pl.col("drop_reason") != "over_quota")
+    dropped = pl.concat([early, late.select(pl.lit(task.name).alias("task"), *DROPPED_COLUMNS)])
     return result, records, dropped, {"candidates": checks, "decontamination": decon}
 
 

@@ -177,6 +177,25 @@ def check_candidates(
     }
 
 
+def scrub_dropped(
+    task: Task, dropped: pl.DataFrame, stats: dict, *, reviewer_names: Iterable[str | None] = ()
+) -> pl.DataFrame:
+    """PII-scrub rows that were dropped before the checks (a builder's own drops, published
+    with their reason), adding them to `stats` from `check_candidates` as if they had been
+    checked with the rest: every other check only ever judges usable rows."""
+    names = list(reviewer_names)
+    check = partial(scrub_pii, names=names) if names else scrub_pii
+    start = time.perf_counter()
+    dropped, pii_stats = check(task, dropped)
+    seen = stats["checks"]["pii_scrub@1"]
+    for kind, n in pii_stats["replaced"].items():
+        seen["replaced"][kind] = seen["replaced"].get(kind, 0) + n
+    seen["fields_changed"] += pii_stats["fields_changed"]
+    seen["seconds"] = round(seen["seconds"] + time.perf_counter() - start, 3)
+    stats["rows"] += dropped.height
+    return dropped
+
+
 def decontaminate(placed: pl.DataFrame) -> tuple[pl.DataFrame, dict]:
     """Drop validation/test rows whose input is a near-duplicate of a usable train input.
 

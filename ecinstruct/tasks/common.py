@@ -58,12 +58,18 @@ def at_least_words(expr: pl.Expr, n: int) -> pl.Expr:
 
 
 def first_copies(
-    df: pl.DataFrame, text: str, among: pl.Expr, slice_rows: int = 200_000
+    df: pl.DataFrame,
+    text: str,
+    among: pl.Expr,
+    slice_rows: int = 200_000,
+    order: pl.Series | None = None,
 ) -> pl.Series:
     """Per row: whether no earlier row with the same `among` value has the same `text`,
-    compared case-insensitively. Lower-cased text is made a slice at a time and kept only as
-    two independent 64-bit hashes, so a column of millions of reviews is never copied whole;
-    two different texts are taken for one only if both hashes collide."""
+    compared case-insensitively. "Earlier" is in row order, or in `order` (a permutation of
+    the rows, e.g. from `arg_sort_by`) when given, so a large frame need not be sorted for it.
+    Lower-cased text is made a slice at a time and kept only as two independent 64-bit
+    hashes, so a column of millions of reviews is never copied whole; two different texts are
+    taken for one only if both hashes collide."""
     lower = pl.col(text).str.to_lowercase()
     keys = [
         df.slice(start, slice_rows).select(
@@ -73,12 +79,11 @@ def first_copies(
     ]
     if not keys:
         return pl.Series(dtype=pl.Boolean)
-    return (
-        pl.concat(keys)
-        .with_columns(df.select(among.alias("_among")))
-        .select(pl.struct(pl.all()).is_first_distinct())
-        .to_series()
-    )
+    frame = pl.concat(keys).with_columns(df.select(among.alias("_among")))
+    if order is None:
+        return frame.select(pl.struct(pl.all()).is_first_distinct()).to_series()
+    first = frame[order].select(pl.struct(pl.all()).is_first_distinct()).to_series()
+    return pl.repeat(False, df.height, eager=True).scatter(order, first)
 
 
 def truncate_words(expr: pl.Expr, n: int) -> pl.Expr:

@@ -19,30 +19,33 @@ RATING_TO_OPTION = {5 - i: text for i, text in enumerate(OPTIONS)}
 
 
 def build(canonical: Canonical, ctx: TaskContext) -> pl.DataFrame:
-    products = common.unique_products(canonical["products"], ["category"])
+    # Millions of reviews come in and a few thousand are used: the text column is never
+    # sorted, joined or copied whole. Rows are judged in review id order through a permutation
+    # of positions, and the product category is looked up for the rows kept.
     order = ["review_id", "source", "product_id", "user_id"]
-    df = (
-        canonical["reviews"]
-        .select(*order, "rating", text=common.nonempty(pl.col("text")))
-        .join(products, on="product_id", how="left")
-        .sort(order, nulls_last=True)
-        .with_row_index("_row")  # the sorted order, restored below at the cost of an int sort
-        .with_columns(
-            drop_reason=common.first_reason(
-                (pl.col("product_id").is_null(), "missing_product_id"),
-                (~pl.col("rating").is_in(list(RATING_TO_OPTION)), "invalid_rating"),
-                (~common.at_least_words(pl.col("text"), MIN_WORDS), "review_too_short"),
-            ),
-        )
+    df = canonical["reviews"].select(*order, "rating", "text")
+    df = df.with_columns(
+        drop_reason=common.first_reason(
+            (pl.col("product_id").is_null(), "missing_product_id"),
+            (~pl.col("rating").is_in(list(RATING_TO_OPTION)), "invalid_rating"),
+            (~common.at_least_words(pl.col("text"), MIN_WORDS), "review_too_short"),
+        ),
     )
     # Duplicate texts (one review copied onto product variants) would leak across splits:
     # the first usable copy (in review id order), compared case-insensitively, is kept.
-    first_copy = common.first_copies(df, "text", among=pl.col("drop_reason").is_null())
+    by_id = df.select(pl.arg_sort_by(order, nulls_last=True)).to_series()
+    first_copy = common.first_copies(df, "text", among=pl.col("drop_reason").is_null(), order=by_id)
+    # The position in review id order, to put the rows back in it at the end.
+    rank = pl.repeat(0, df.height, dtype=pl.UInt32, eager=True).scatter(
+        by_id, pl.int_range(df.height, dtype=pl.UInt32, eager=True)
+    )
     df = df.with_columns(
+        _row=rank,
         drop_reason=pl.coalesce(
             "drop_reason", pl.when(~first_copy).then(pl.lit("duplicate_review_text"))
-        )
+        ),
     )
+    del by_id, first_copy, rank
     df = common.subsample(
         df,
         ctx.max_candidates,
@@ -52,16 +55,26 @@ def build(canonical: Canonical, ctx: TaskContext) -> pl.DataFrame:
         ood=ctx.is_ood(pl.col("product_id")),
         mixed=pl.lit(False),
     )
-    df = df.with_columns(
-        input=pl.col("text"),
-        options=pl.lit(list(OPTIONS), dtype=pl.List(pl.String)),
-        output=pl.col("rating").replace_strict(
-            RATING_TO_OPTION, default=None, return_dtype=pl.String
-        ),
-        product_ids=pl.concat_list(pl.col("product_id")),
-        group=pl.col("product_id"),
+    usable = df.filter(pl.col("drop_reason").is_null()).sort("_row")
+    dropped = df.filter(pl.col("drop_reason").is_not_null()).sort("_row")
+    del df
+    products = common.unique_products(canonical["products"], ["category"])
+    usable = usable.join(products, on="product_id", how="left", maintain_order="left")
+    return pl.concat([_candidates(usable), _candidates(dropped)], how="vertical")
+
+
+def _candidates(df: pl.DataFrame) -> pl.DataFrame:
+    return candidates(
+        df.with_columns(
+            input=common.nonempty(pl.col("text")),
+            options=pl.lit(list(OPTIONS), dtype=pl.List(pl.String)),
+            output=pl.col("rating").replace_strict(
+                RATING_TO_OPTION, default=None, return_dtype=pl.String
+            ),
+            product_ids=pl.concat_list(pl.col("product_id")),
+            group=pl.col("product_id"),
+        )
     )
-    return candidates(df.sort("_row").drop("_row"))
 
 
 TASK = Task(
