@@ -267,7 +267,13 @@ def _prefetch_quality_imports() -> threading.Thread:
 
 def run(config: BuildConfig, argv: list[str] | None = None) -> dict:
     """Build the dataset folder `config.out`; returns the manifest written as build.json."""
-    from ecinstruct.sources import load_canonical, load_config
+    from ecinstruct.sources import (
+        ISOLATE_BYTES,
+        load_canonical,
+        load_config,
+        load_isolated,
+        raw_bytes,
+    )
 
     timings: dict[str, float] = {}
     tasks = select_tasks(config.tasks)
@@ -280,7 +286,9 @@ def run(config: BuildConfig, argv: list[str] | None = None) -> dict:
     t0 = time.perf_counter()
     specs = load_config(sources_path)
     prefetch = _prefetch_quality_imports()
-    canonical, provenance = load_canonical(specs, progress=config.progress)
+    # Large sources load in a child process, which takes the loading's memory with it.
+    load = load_isolated if raw_bytes(specs) > ISOLATE_BYTES else load_canonical
+    canonical, provenance = load(specs, progress=config.progress)
     timings["load_sources"] = time.perf_counter() - t0
     # Waiting here (rather than when the checks first need them) keeps the import off the
     # task builders' cores; what is left of it counts as quality time.

@@ -53,6 +53,7 @@ class LoadContext:
     ) -> pl.DataFrame:
         """`columns` (+ `optional`) of every Parquet file of `key`, as strings; rows
         failing `keep` are out of scope (see `parquet.read_parquet`)."""
+
         def read(path: Path):
             rows, rejected, count = read_parquet(path, columns, optional or [], keep)
             name = (key, self.spec.display(path))

@@ -32,22 +32,23 @@ def build(canonical: Canonical, ctx: TaskContext) -> pl.DataFrame:
     titles = common.unique_products(canonical["products"], ["title", "category"])
     a, b = pl.col("product_id"), pl.col("related_id")
     order = ["product_id", "related_id", "relation", "source"]
+    # Millions of relation rows: whether a product has a title is a lookup; the titles
+    # themselves are joined on only for the rows the subsample keeps.
+    titled = titles.filter(pl.col("title").is_not_null())["product_id"].implode()
     df = (
         canonical["relations"]
         .with_columns(relation=pl.col("relation").str.strip_chars().str.to_lowercase())
         .filter(pl.col("relation").is_in(list(RELATION_OPTIONS)))
-        .join(titles, on="product_id", how="left")
-        .join(
-            titles.select("product_id", title_2="title"),
-            left_on="related_id",
-            right_on="product_id",
-            how="left",
+        .with_columns(
+            _t1=a.is_in(titled),
+            _t2=b.is_in(titled),
+            _lo=pl.min_horizontal(a, b),
+            _hi=pl.max_horizontal(a, b),
         )
-        .with_columns(_lo=pl.min_horizontal(a, b), _hi=pl.max_horizontal(a, b))
     )
-    row_ok = a.is_not_null() & b.is_not_null() & (a != b) & pl.col("title").is_not_null()
+    row_ok = a.is_not_null() & b.is_not_null() & (a != b) & pl.col("_t1")
     df = df.with_columns(
-        _ok=row_ok & pl.col("title_2").is_not_null(),
+        _ok=row_ok & pl.col("_t2"),
         _k=common.hash_key(a, b, "source", seed=0, salt=SALT),
     )
     # Of the rows listing one pair with one relation, the one with the smallest content hash
@@ -63,7 +64,7 @@ def build(canonical: Canonical, ctx: TaskContext) -> pl.DataFrame:
         drop_reason=common.first_reason(
             (a.is_null() | b.is_null(), "missing_product_id"),
             (a == b, "self_pair"),
-            (pl.col("title").is_null() | pl.col("title_2").is_null(), "missing_title"),
+            (~pl.col("_t1") | ~pl.col("_t2"), "missing_title"),
             (pl.col("_kinds") > 1, "conflicting_relations"),
             (~pl.col("_first"), "duplicate_pair"),
         )
@@ -79,6 +80,13 @@ def build(canonical: Canonical, ctx: TaskContext) -> pl.DataFrame:
         ood=all_ood,
         mixed=mixed,
     ).sort(order, nulls_last=True)
+    df = df.join(titles, on="product_id", how="left", maintain_order="left").join(
+        titles.select("product_id", title_2="title"),
+        left_on="related_id",
+        right_on="product_id",
+        how="left",
+        maintain_order="left",
+    )
 
     # Pairs mixing OOD and other products never reach a split; left in the graph they would
     # only glue components together.

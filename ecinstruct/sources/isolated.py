@@ -1,0 +1,32 @@
+"""The child process of `load_isolated`: `python -m ecinstruct.sources.isolated FOLDER`.
+
+Reads the job (specs, progress) that the parent pickled into FOLDER, writes the canonical
+tables there (see `load_into`) and pickles the outcome: ("ok", (kinds, provenance)) or
+("error", the UserError). Any other failure prints its traceback and leaves no outcome, which
+the parent reports.
+"""
+
+from __future__ import annotations
+
+import pickle
+import sys
+from pathlib import Path
+
+from ecinstruct.errors import UserError
+from ecinstruct.sources import load_into
+
+
+def main(folder: Path) -> None:
+    specs, progress = pickle.loads((folder / "job.pickle").read_bytes())
+    try:
+        outcome = ("ok", load_into(specs, folder, progress))
+    except UserError as err:
+        outcome = ("error", err)
+    # Written whole and then renamed, so the parent never reads half an outcome.
+    part = folder / "outcome.pickle.part"
+    part.write_bytes(pickle.dumps(outcome))
+    part.rename(folder / "outcome.pickle")
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]))
