@@ -25,6 +25,7 @@ from ecinstruct.records import RECORD_SCHEMA, SPLITS
 from ecinstruct.tasks import REGISTRY
 from ecinstruct.tasks.base import Task, TaskContext
 from quality import candidates as quality_checks
+from quality import dedup
 
 # Canonical columns that name products, per table: the OOD universe is every product an
 # OOD-capable task can show. The catalogue (`products`) is not listed: a product only matters
@@ -369,6 +370,7 @@ def _build_into(
         canonical.tables, records, tasks={task.name: task for task in tasks}, audit_report=report
     )
     timings["quality_suites"] = time.perf_counter() - t
+    dedup.forget()
     timings["quality"] = (
         timings["quality_imports"]
         + timings["quality_suites"]

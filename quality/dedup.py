@@ -95,10 +95,70 @@ def shingle_hashes(texts: pl.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def signatures(texts: pl.Series) -> tuple[np.ndarray, np.ndarray]:
-    """MinHash matrix (n x NUM_PERM, uint32) and a mask of texts that have any shingle."""
-    n = len(texts)
+    """MinHash matrix (n x NUM_PERM, uint32) and a mask of texts that have any shingle.
+
+    A text seen by a recent call is not hashed again (see `_Memo`): a build checks a task's
+    inputs for near-duplicates, then decontaminates the same inputs, and its suites check them
+    once more."""
+    return _MEMO.signatures(texts)
+
+
+def _compute(texts: pl.Series) -> tuple[np.ndarray, np.ndarray]:
     doc, h = shingle_hashes(texts)
-    return signatures_of(doc, h, n)
+    return signatures_of(doc, h, len(texts))
+
+
+class _Memo:
+    """Signatures of the last texts seen, keyed by two independent 64-bit hashes of the text
+    (two different texts are taken for one only if both collide). Holds at most `limit`
+    texts (512 bytes each), dropping the oldest to make room."""
+
+    def __init__(self, limit: int = 200_000) -> None:
+        self.limit = limit
+        self.clear()
+
+    def clear(self) -> None:
+        self.keys = pl.DataFrame(schema={"a": pl.UInt64, "b": pl.UInt64})
+        self.sig = np.empty((0, NUM_PERM), np.uint32)
+        self.has = np.empty(0, bool)
+
+    def signatures(self, texts: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+        keys = pl.DataFrame({"t": texts}).select(
+            pl.col("t").hash(seed=11).alias("a"), pl.col("t").hash(seed=12).alias("b")
+        )
+        slot = keys.join(
+            self.keys.with_row_index("slot"), on=["a", "b"], how="left", maintain_order="left"
+        )["slot"]
+        known = slot.is_not_null().to_numpy()
+        sig = np.empty((len(texts), NUM_PERM), np.uint32)
+        has = np.empty(len(texts), bool)
+        if known.any():
+            slots = slot.filter(slot.is_not_null()).to_numpy()
+            sig[known], has[known] = self.sig[slots], self.has[slots]
+        new = np.flatnonzero(~known)
+        if len(new):
+            sig[new], has[new] = _compute(texts.gather(new))
+            self._add(keys[new], sig[new], has[new])
+        return sig, has
+
+    def _add(self, keys: pl.DataFrame, sig: np.ndarray, has: np.ndarray) -> None:
+        first = keys.select(pl.struct("a", "b").is_first_distinct()).to_series().to_numpy()
+        keys, sig, has = keys.filter(pl.Series(first)), sig[first], has[first]  # once per text
+        if len(has) > self.limit:
+            return
+        keep = min(len(self.has), self.limit - len(has))  # the newest of the old
+        start = len(self.has) - keep
+        self.keys = pl.concat([self.keys[start:], keys])
+        self.sig = np.concatenate([self.sig[start:], sig])
+        self.has = np.concatenate([self.has[start:], has])
+
+
+_MEMO = _Memo()
+
+
+def forget() -> None:
+    """Let go of the remembered signatures (a build calls this when its checks are done)."""
+    _MEMO.clear()
 
 
 def signatures_of(doc: np.ndarray, h: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:

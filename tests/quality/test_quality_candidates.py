@@ -171,6 +171,25 @@ def test_signatures_equal_datasketch_minhash():
         assert np.array_equal(m.hashvalues, sig[i])
 
 
+def test_remembered_signatures_equal_fresh_ones_and_the_memo_stays_bounded():
+    memo = dedup._Memo(limit=6)
+    texts = pl.Series([_long(5, 30), "two words", "", None, "two words", _long(7, 12)])
+    fresh_sig, fresh_has = dedup._compute(texts)
+    for _ in range(2):  # first computed, then all remembered
+        sig, has = memo.signatures(texts)
+        assert np.array_equal(sig, fresh_sig) and np.array_equal(has, fresh_has)
+    assert len(memo.has) == 5  # "two words" is stored once
+    # Part known, part new, over the limit: the oldest go, answers stay right.
+    more = pl.Series(["a third text here", "and a fourth one", "two words"])
+    sig, has = memo.signatures(more)
+    assert np.array_equal(sig, dedup._compute(more)[0])
+    assert len(memo.has) == 6 and len(memo.keys) == 6
+    again = pl.Series(["a third text here", _long(7, 12)])
+    assert np.array_equal(memo.signatures(again)[0], dedup._compute(again)[0])
+    memo.clear()
+    assert len(memo.has) == 0
+
+
 @pytest.mark.parametrize(
     "text",
     [
