@@ -132,7 +132,14 @@ def build_task(
             {},
         )
     sizes = config.sizes(task.sizes)
-    ctx = TaskContext(seed=config.seed, ood_products=ood, max_candidates=3 * sum(sizes) + 1000)
+    # Builders may subsample to three times each side's quotas (plus room for small ones):
+    # the checks and decontamination drop far fewer than that.
+    ctx = TaskContext(
+        seed=config.seed,
+        ood_products=ood,
+        max_candidates=3 * sum(sizes[:3]) + 1000,
+        max_ood_candidates=3 * sizes[3] + 1000,
+    )
     cands = task.build(canonical, ctx)
     # The rows a builder dropped (most of a large build's rows: a million duplicate reviews,
     # say) only need their split and a PII scrub before they are published; the split, check

@@ -46,4 +46,3 @@ class Progress:
             self._rich.update(bar, description=f"{label}: {name(item)}")
             yield item
             self._rich.advance(bar)
-

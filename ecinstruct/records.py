@@ -38,4 +38,3 @@ SPLITS = tuple(SPLIT_SETTINGS)
 # The four splits samples are assigned to; the unseen-instruction splits copy the tests.
 BASE_SPLITS = ("train", "validation", "test_ind", "test_ood")
 UNSEEN_OF = {"test_ind": "test_ind_unseen_instruction", "test_ood": "test_ood_unseen_instruction"}
-

@@ -72,9 +72,7 @@ def build(canonical: Canonical, ctx: TaskContext) -> pl.DataFrame:
         (common.word_count(answer) > MAX_ANSWER_WORDS, "answer_too_long"),
         (~pl.col("_has_evidence") & ~pl.col("_has_reviews"), "no_evidence"),
     )
-    qs = with_snippets(
-        cap(first_usable(qs, reason), ctx, "answer_generation")
-    )
+    qs = with_snippets(cap(first_usable(qs, reason), ctx, "answer_generation"))
     # Only the products that need them: reviews can be far more numerous than questions.
     borrow = qs.filter(pl.col("drop_reason").is_null() & (pl.col("evidence").list.len() == 0))
     borrow = borrow.select("product_id").unique()

@@ -126,10 +126,10 @@ def first_usable(qs: pl.DataFrame, reason: pl.Expr) -> pl.DataFrame:
 
 
 def cap(qs: pl.DataFrame, ctx: TaskContext, salt: str) -> pl.DataFrame:
-    """At most `ctx.max_candidates` usable questions per OOD side, back in canonical order."""
+    """At most `ctx.caps` usable questions per OOD side, back in canonical order."""
     return common.subsample(
         qs,
-        ctx.max_candidates,
+        ctx.caps,
         key=["source", "question_id", "product_id", "question"],
         seed=ctx.seed,
         salt=salt,

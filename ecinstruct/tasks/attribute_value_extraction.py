@@ -171,7 +171,7 @@ def build(canonical: Canonical, ctx: TaskContext) -> pl.DataFrame:
     )
     df = common.subsample(
         df,
-        ctx.max_candidates,
+        ctx.caps,
         key=["product_id"],
         seed=ctx.seed,
         salt=SALT,

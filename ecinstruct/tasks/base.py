@@ -39,9 +39,20 @@ class TaskContext:
     seed: int
     # One column `product_id`: the products held out for test_ood across *all* tasks.
     ood_products: pl.DataFrame
-    # Upper bound on useful candidates (the sum of split quotas, with headroom); builders may
-    # subsample deterministically before expensive steps, never below this.
+    # Upper bounds on useful candidates (a side's split quotas, with headroom) for candidates
+    # with no held-out product and for those wholly in held-out products (test_ood); builders
+    # may subsample deterministically before expensive steps (common.subsample), never below
+    # these. The OOD bound defaults to the other one.
     max_candidates: int | None = None
+    max_ood_candidates: int | None = None
+
+    @property
+    def caps(self) -> tuple[int, int] | None:
+        """(non-OOD, OOD) bounds for common.subsample; None when there are none."""
+        if self.max_candidates is None:
+            return None
+        ood = self.max_candidates if self.max_ood_candidates is None else self.max_ood_candidates
+        return self.max_candidates, ood
 
     def is_ood(self, product_id: pl.Expr) -> pl.Expr:
         return product_id.is_in(self.ood_products["product_id"].implode())

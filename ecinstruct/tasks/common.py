@@ -199,7 +199,7 @@ def ood_flags(ids: pl.Expr, ctx: TaskContext) -> tuple[pl.Expr, pl.Expr]:
 
 def subsample(
     df: pl.DataFrame,
-    n: int | None,
+    n: int | tuple[int, int] | None,
     *,
     key: list[str],
     seed: int,
@@ -208,13 +208,15 @@ def subsample(
     mixed: pl.Expr,
 ) -> pl.DataFrame:
     """Keep at most `n` usable rows per side (OOD / not OOD), chosen by seeded hash; rows with a
-    drop_reason are all kept (they are counted, not sampled). Per side, so that the OOD test
-    quota is not starved by a uniform sample; rows mixing both sides (which the split step
-    drops) come last within the non-OOD side."""
+    drop_reason are all kept (they are counted, not sampled). `n` is one bound for both sides
+    or a (not OOD, OOD) pair. Per side, so that the OOD test quota is not starved by a uniform
+    sample; rows mixing both sides (which the split step drops) come last within the non-OOD
+    side."""
     if n is None:
         return df
+    n_ind, n_ood = (n, n) if isinstance(n, int) else n
     usable = df.filter(pl.col("drop_reason").is_null())
-    if usable.height <= n:
+    if usable.height <= min(n_ind, n_ood):
         return df
     # One u64 sort key, mixed rows last; a per-side cut-off (a partial sort) keeps only about n
     # rows per side before the full sort, which matters at millions of rows.
@@ -223,15 +225,16 @@ def subsample(
         hash_key(*key, seed=seed, salt=salt) // 2 + mixed.fill_null(False).cast(pl.UInt64) * top_bit
     )
     usable = usable.with_columns(_ood=ood.fill_null(False), _order=order)
-    cut = usable.group_by("_ood").agg(_cut=pl.col("_order").bottom_k(n).max())
-    kept = (
-        usable.join(cut, on="_ood")
-        .filter(pl.col("_order") <= pl.col("_cut"))
-        .sort(["_ood", "_order", *key])
-        .filter(pl.int_range(pl.len()).over("_ood") < n)
-        .drop("_ood", "_order", "_cut")
-    )
-    return pl.concat([kept, df.filter(pl.col("drop_reason").is_not_null())], how="vertical")
+    sides = []
+    for held_out, cap in ((False, n_ind), (True, n_ood)):
+        side = usable.filter(pl.col("_ood") == held_out)
+        if side.height > cap:
+            cut = side.select(pl.col("_order").bottom_k(cap).max()).item()
+            side = side.filter(pl.col("_order") <= cut).sort(["_order", *key]).head(cap)
+        else:
+            side = side.sort(["_order", *key])
+        sides.append(side.drop("_ood", "_order"))
+    return pl.concat([*sides, df.filter(pl.col("drop_reason").is_not_null())], how="vertical")
 
 
 # ---------------------------------------------------------------------------------------------

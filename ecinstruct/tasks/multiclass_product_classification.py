@@ -100,11 +100,11 @@ def pair_input() -> pl.Expr:
 
 
 def esci_candidates(canonical: Canonical, ctx: TaskContext, salt: str) -> pl.DataFrame:
-    """The judgments of a pair task (MPC, PSI), capped to `ctx.max_candidates` usable ones
+    """The judgments of a pair task (MPC, PSI), capped to `ctx.caps` usable ones
     before their inputs are written, in canonical order."""
     pairs = common.subsample(
         esci_pairs(canonical),
-        ctx.max_candidates,
+        ctx.caps,
         key=["query_id", "product_id"],
         seed=ctx.seed,
         salt=salt,

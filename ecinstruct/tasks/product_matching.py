@@ -170,10 +170,10 @@ def build(canonical: Canonical, ctx: TaskContext) -> pl.DataFrame:
     )
     # A large catalogue holds far more matches than the quotas use: sample positives (per OOD
     # side) before the negative search, whose cost grows with them.
-    if ctx.max_candidates is not None:
+    if ctx.caps is not None:
         matches = common.subsample(
             matches,
-            ctx.max_candidates // 2,
+            tuple(cap // 2 for cap in ctx.caps),
             key=["left_id", "right_id"],
             seed=ctx.seed,
             salt=SALT,

@@ -73,7 +73,7 @@ def build(canonical: Canonical, ctx: TaskContext) -> pl.DataFrame:
     mixed = (ctx.is_ood(a) | ctx.is_ood(b)) & ~all_ood
     df = common.subsample(
         df,
-        ctx.max_candidates,
+        ctx.caps,
         key=["_lo", "_hi"],
         seed=ctx.seed,
         salt=SALT,

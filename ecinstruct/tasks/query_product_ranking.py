@@ -119,7 +119,7 @@ def build(canonical: Canonical, ctx: TaskContext) -> pl.DataFrame:
     )
     queries = common.subsample(
         queries,
-        ctx.max_candidates,
+        ctx.caps,
         key=["query_id"],
         seed=ctx.seed,
         salt="query_product_ranking",

@@ -48,7 +48,7 @@ def build(canonical: Canonical, ctx: TaskContext) -> pl.DataFrame:
     del by_id, first_copy, rank
     df = common.subsample(
         df,
-        ctx.max_candidates,
+        ctx.caps,
         key=["review_id"],
         seed=ctx.seed,
         salt="sentiment_analysis",

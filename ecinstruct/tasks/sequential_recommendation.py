@@ -11,7 +11,7 @@ never-reviewed catalogue items), on the target's OOD side, never one of the user
 all with distinct titles. Titles are cut to 25 words everywhere (history and options), so an
 option reads exactly like the same item in a history.
 
-With `ctx.max_candidates`, 5-core users are subsampled by seeded hash before the expensive
+With `ctx.caps`, 5-core users are subsampled by seeded hash before the expensive
 steps (per OOD side, see common.subsample); users not drawn are not candidates at all, since
 nothing is wrong with them.
 """
@@ -109,7 +109,7 @@ def build(canonical: Canonical, ctx: TaskContext) -> pl.DataFrame:
     all_ood, any_ood = common.ood_flags(pl.concat_list("history_ids", pl.col("target_id")), ctx)
     seqs = common.subsample(
         seqs,
-        ctx.max_candidates,
+        ctx.caps,
         key=["user_id"],
         seed=ctx.seed,
         salt=SALT,

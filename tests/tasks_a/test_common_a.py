@@ -111,6 +111,29 @@ def test_subsample_keeps_rejections():
     ).equals(df)
 
 
+def test_subsample_bounds_each_side_on_its_own():
+    df = pl.DataFrame(
+        {
+            "k": [f"k{i}" for i in range(40)],
+            "ood": [i < 10 for i in range(40)],
+            "drop_reason": [None] * 38 + ["bad", "bad"],
+        }
+    )
+    args = dict(key=["k"], seed=0, salt="t", ood=pl.col("ood"), mixed=pl.lit(False))
+    out = common.subsample(df, (12, 2), **args)
+    usable = out.filter(pl.col("drop_reason").is_null())
+    assert usable.filter(~pl.col("ood")).height == 12 and usable.filter("ood").height == 2
+    assert out.filter(pl.col("drop_reason").is_not_null()).height == 2
+    # Same draw order as one bound for both: the smaller side's sample is a prefix.
+    both = common.subsample(df, 12, **args).filter(pl.col("drop_reason").is_null())
+    assert both.filter("ood")["k"].head(2).to_list() == usable.filter("ood")["k"].to_list()
+    assert (
+        both.filter(~pl.col("ood"))["k"].to_list() == usable.filter(~pl.col("ood"))["k"].to_list()
+    )
+    # A side within its bound is kept whole.
+    assert common.subsample(df, (40, 10), **args).height == df.height
+
+
 def test_first_copies_is_case_insensitive_first_distinct_across_slices():
     texts = ["Great Product", "great product", "other", None, "GREAT PRODUCT", None, "Other!"]
     ok = [True, True, True, True, False, True, True]
