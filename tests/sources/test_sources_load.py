@@ -1,9 +1,14 @@
 from __future__ import annotations
 
 import hashlib
+import tempfile
+from pathlib import Path
+
+import pytest
 
 from ecinstruct.canonical import SCHEMAS
-from ecinstruct.sources import load_canonical
+from ecinstruct.errors import UserError
+from ecinstruct.sources import load_canonical, load_isolated
 from ecinstruct.sources.spec import SourceSpec
 
 
@@ -47,3 +52,36 @@ def test_load_is_deterministic(fixtures):
     again, _ = load_canonical([spec], progress=False)
     for name in first.tables:
         assert first[name].equals(again[name])
+
+
+def test_isolated_load_gives_the_same_tables_and_provenance(fixtures, capfd):
+    specs = [
+        SourceSpec(
+            "amazon_reviews_2018",
+            {
+                "reviews": [fixtures / "amazon2018/reviews.json"],
+                "meta": [fixtures / "amazon2018/meta.json"],
+            },
+            (),
+            fixtures / "s.toml",
+        ),
+        SourceSpec("oa_mine", {"files": [fixtures / "oa_mine/oa.jsonl"]}, (), fixtures / "s.toml"),
+    ]
+    here, here_provenance = load_canonical(specs, progress=False)
+    there, there_provenance = load_isolated(specs, progress=True)
+    assert there.kinds == here.kinds and there_provenance == here_provenance
+    assert there.tables.keys() == here.tables.keys()
+    for name in here.tables:
+        assert there[name].equals(here[name]), name
+        assert there[name].schema == here[name].schema
+    assert "amazon2018/reviews.json" in capfd.readouterr().err  # the child's progress bar
+
+
+def test_isolated_load_raises_the_childs_user_error(tmp_path):
+    bad = tmp_path / "epqa.csv"
+    bad.write_text("x,y\n1,2\n")
+    spec = SourceSpec("epqa", {"files": [bad]}, (), tmp_path / "s.toml")
+    before = set(Path(tempfile.gettempdir()).glob("ecinstruct-load-*"))
+    with pytest.raises(UserError, match="missing column"):
+        load_isolated([spec], progress=False)
+    assert set(Path(tempfile.gettempdir()).glob("ecinstruct-load-*")) == before  # cleaned up
