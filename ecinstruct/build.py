@@ -372,10 +372,19 @@ def _build_into(
             f"OOD leak: {report['ood_leak']['leaked_products']} test_ood products appear in "
             f"train/validation, e.g. {report['ood_leak']['examples'][:2]}"
         )
+    rejected, canonical_rows = canonical["rejected"], canonical.counts()
+    del names
     t = time.perf_counter()
+    # The canonical tables are done with once their own suites have run: the record suites,
+    # writing and the report need the memory more.
     suites = run_suites(
-        canonical.tables, records, tasks={task.name: task for task in tasks}, audit_report=report
+        canonical.tables,
+        records,
+        tasks={task.name: task for task in tasks},
+        audit_report=report,
+        release_tables=True,
     )
+    del canonical
     timings["quality_suites"] = time.perf_counter() - t
     dedup.forget()
     timings["quality"] = (
@@ -383,10 +392,6 @@ def _build_into(
         + timings["quality_suites"]
         + sum(r.quality_seconds for r in results)
     )
-    # The canonical tables are done with: writing and the report need memory more than them.
-    rejected, canonical_rows = canonical["rejected"], canonical.counts()
-    canonical.tables.clear()
-    del canonical, names
     gate = {
         "passed": bool(suites["passed"]),
         "failed": [

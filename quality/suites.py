@@ -256,8 +256,12 @@ def run_suites(
     *,
     tasks: Mapping[str, Task] | None = None,
     audit_report: dict | None = None,
+    release_tables: bool = False,
 ) -> dict:
-    """Every suite: canonical tables (those given), all records, each task's records."""
+    """Every suite: canonical tables (those given), all records, each task's records.
+
+    With `release_tables`, `tables` is emptied once its suites have run, so that a caller
+    holding nothing else of them gets their memory back before the record suites."""
     if tasks is None:
         from ecinstruct.tasks import REGISTRY
 
@@ -267,6 +271,9 @@ def run_suites(
     for name, df in tables.items():
         if name in TABLE_SUITES and df.height:
             results += runner.run(f"table:{name}", df, TABLE_SUITES[name], TABLE_KEYS[name])
+    if release_tables:
+        df = None  # the loop's last table, too
+        tables.clear()
     if records.height:
         facts = record_facts(records, tasks)
         results += runner.run("records", facts, records_suite(list(tasks)), ["id"])

@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ecinstruct.canonical import Canonical, conform
+from ecinstruct.errors import UserError
 from ecinstruct.sources.config import load_config
 from ecinstruct.sources.context import LoadContext
 from ecinstruct.sources.registry import ADAPTERS
@@ -145,8 +146,14 @@ def load_into(
     def write(name: str) -> None:
         canonical.tables[name].write_ipc(folder / f"{name}.arrow", compression="lz4")
 
-    with ThreadPoolExecutor(max_workers=LOAD_WORKERS) as pool:
-        list(pool.map(write, canonical.tables))
+    try:
+        with ThreadPoolExecutor(max_workers=LOAD_WORKERS) as pool:
+            list(pool.map(write, canonical.tables))
+    except OSError as err:
+        raise UserError(
+            f"cannot write the loaded tables to {folder} ({err}); point TMPDIR at a folder "
+            "with room for about 40 % of the raw files' size"
+        ) from None
     return sorted(canonical.kinds), provenance
 
 

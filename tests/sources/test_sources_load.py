@@ -85,3 +85,10 @@ def test_isolated_load_raises_the_childs_user_error(tmp_path):
     with pytest.raises(UserError, match="missing column"):
         load_isolated([spec], progress=False)
     assert set(Path(tempfile.gettempdir()).glob("ecinstruct-load-*")) == before  # cleaned up
+
+
+def test_isolated_load_reports_a_child_that_failed_without_an_answer(tmp_path, capfd):
+    spec = SourceSpec("no_such_kind", {"files": [tmp_path / "x.jsonl"]}, (), tmp_path / "s.toml")
+    with pytest.raises(RuntimeError, match="failed \\(exit status 1"):
+        load_isolated([spec], progress=False)
+    assert "KeyError" in capfd.readouterr().err  # the child's own traceback, shown above
