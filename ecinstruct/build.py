@@ -258,7 +258,7 @@ def default_sources(config: BuildConfig) -> Path:
 
 def _prefetch_quality_imports() -> threading.Thread:
     """Import great-expectations and matplotlib (several seconds of Python) on a background
-    thread while the sources load, which is mostly native DuckDB/polars work."""
+    thread while the build loads and builds, which is mostly native DuckDB/polars work."""
 
     def work() -> None:
         try:
@@ -293,16 +293,15 @@ def run(config: BuildConfig, argv: list[str] | None = None) -> dict:
         sources_path = config.sources
     t0 = time.perf_counter()
     specs = load_config(sources_path)
-    prefetch = _prefetch_quality_imports()
-    # Large sources load in a child process, which takes the loading's memory with it.
-    load = load_isolated if raw_bytes(specs) > ISOLATE_BYTES else load_canonical
+    # Large sources load in a child process, which takes the loading's memory with it. The
+    # quality libraries are imported beside the loading, or beside the tasks when a child
+    # loads (the child's peak and theirs would add up); the suites wait for them.
+    isolated = raw_bytes(specs) > ISOLATE_BYTES
+    prefetch = None if isolated else _prefetch_quality_imports()
+    load = load_isolated if isolated else load_canonical
     canonical, provenance = load(specs, progress=config.progress)
     timings["load_sources"] = time.perf_counter() - t0
-    # Waiting here (rather than when the checks first need them) keeps the import off the
-    # task builders' cores; what is left of it counts as quality time.
-    t = time.perf_counter()
-    prefetch.join()
-    timings["quality_imports"] = time.perf_counter() - t
+    prefetch = prefetch or _prefetch_quality_imports()
 
     # Everything from here goes into a temporary sibling of config.out, which replaces it only
     # once complete: large by-products (dropped candidates) are written as they come.
@@ -318,6 +317,7 @@ def run(config: BuildConfig, argv: list[str] | None = None) -> dict:
             argv=argv,
             timings=timings,
             t0=t0,
+            imports=prefetch,
         )
     return manifest
 
@@ -334,13 +334,11 @@ def _build_into(
     argv: list[str] | None,
     timings: dict[str, float],
     t0: float,
+    imports: threading.Thread | None = None,
 ) -> dict:
     """The build after loading: tasks, checks and every file, written into `tmp`. The
-    canonical tables are emptied once the checks are done with them."""
-    from quality.report import build_context as build_report_context
-    from quality.report import write_report
-    from quality.suites import run_suites
-
+    canonical tables are emptied once the checks are done with them. `imports` is the thread
+    importing the quality libraries, waited for (as `quality_imports`) before the suites."""
     t = time.perf_counter()
     ood_cats = {s.kind: tuple(s.ood_categories) for s in specs if s.ood_categories}
     ood = splits.ood_products(
@@ -374,6 +372,14 @@ def _build_into(
         )
     rejected, canonical_rows = canonical["rejected"], canonical.counts()
     del names
+    t = time.perf_counter()
+    if imports is not None:
+        imports.join()
+    from quality.report import build_context as build_report_context
+    from quality.report import write_report
+    from quality.suites import run_suites
+
+    timings["quality_imports"] = time.perf_counter() - t
     t = time.perf_counter()
     # The canonical tables are done with once their own suites have run: the record suites,
     # writing and the report need the memory more.
