@@ -183,10 +183,8 @@ def scrub_dropped(
     """PII-scrub rows that were dropped before the checks (a builder's own drops, published
     with their reason), adding them to `stats` from `check_candidates` as if they had been
     checked with the rest: every other check only ever judges usable rows."""
-    names = list(reviewer_names)
-    check = partial(scrub_pii, names=names) if names else scrub_pii
     start = time.perf_counter()
-    dropped, pii_stats = check(task, dropped)
+    dropped, pii_stats = scrub_pii(task, dropped, reviewer_names)
     seen = stats["checks"]["pii_scrub@1"]
     for kind, n in pii_stats["replaced"].items():
         seen["replaced"][kind] = seen["replaced"].get(kind, 0) + n
