@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shlex
 import sys
 import threading
@@ -273,6 +274,45 @@ def _prefetch_quality_imports() -> threading.Thread:
     return thread
 
 
+class Stopwatch:
+    """Wall-clock and CPU seconds per build stage (`timings_s` and `cpu_s` in build.json).
+
+    CPU time counts every thread of this process and its children once they have ended (the
+    loading child), so a stage's CPU seconds over its wall seconds is how many cores it kept
+    busy on average."""
+
+    def __init__(self) -> None:
+        self.wall: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
+        self.begin()
+
+    @staticmethod
+    def _now() -> tuple[float, float]:
+        t = os.times()
+        return time.perf_counter(), t.user + t.system + t.children_user + t.children_system
+
+    def begin(self) -> None:
+        """Start the total (and the next lap) here."""
+        self._start = self._mark = self._now()
+
+    def restart(self) -> None:
+        """Start the next lap here: what ran since the last one belongs to no stage."""
+        self._mark = self._now()
+
+    def lap(self, name: str) -> None:
+        """Record stage `name`: the time since the last lap, restart or begin."""
+        now = self._now()
+        self.wall[name] = now[0] - self._mark[0]
+        self.cpu[name] = now[1] - self._mark[1]
+        self._mark = now
+
+    def total(self) -> None:
+        """Record `total`: the time since `begin`."""
+        now = self._now()
+        self.wall["total"] = now[0] - self._start[0]
+        self.cpu["total"] = now[1] - self._start[1]
+
+
 def run(config: BuildConfig, argv: list[str] | None = None) -> dict:
     """Build the dataset folder `config.out`; returns the manifest written as build.json."""
     from ecinstruct.sources import (
@@ -283,15 +323,14 @@ def run(config: BuildConfig, argv: list[str] | None = None) -> dict:
         raw_bytes,
     )
 
-    timings: dict[str, float] = {}
+    clock = Stopwatch()
     tasks = select_tasks(config.tasks)
     if config.sources is None:
-        t = time.perf_counter()
         sources_path = default_sources(config)
-        timings["generate_sample"] = time.perf_counter() - t
+        clock.lap("generate_sample")
     else:
         sources_path = config.sources
-    t0 = time.perf_counter()
+    clock.begin()
     specs = load_config(sources_path)
     # Large sources load in a child process, which takes the loading's memory with it. The
     # quality libraries are imported beside the loading, or beside the tasks when a child
@@ -300,7 +339,7 @@ def run(config: BuildConfig, argv: list[str] | None = None) -> dict:
     prefetch = None if isolated else _prefetch_quality_imports()
     load = load_isolated if isolated else load_canonical
     canonical, provenance = load(specs, progress=config.progress)
-    timings["load_sources"] = time.perf_counter() - t0
+    clock.lap("load_sources")
     prefetch = prefetch or _prefetch_quality_imports()
 
     # Everything from here goes into a temporary sibling of config.out, which replaces it only
@@ -315,8 +354,7 @@ def run(config: BuildConfig, argv: list[str] | None = None) -> dict:
             provenance=provenance,
             sources_path=sources_path,
             argv=argv,
-            timings=timings,
-            t0=t0,
+            clock=clock,
             imports=prefetch,
         )
     return manifest
@@ -332,14 +370,13 @@ def _build_into(
     provenance: list[dict],
     sources_path: Path,
     argv: list[str] | None,
-    timings: dict[str, float],
-    t0: float,
+    clock: Stopwatch,
     imports: threading.Thread | None = None,
 ) -> dict:
     """The build after loading: tasks, checks and every file, written into `tmp`. The
     canonical tables are emptied once the checks are done with them. `imports` is the thread
     importing the quality libraries, waited for (as `quality_imports`) before the suites."""
-    t = time.perf_counter()
+    clock.restart()
     ood_cats = {s.kind: tuple(s.ood_categories) for s in specs if s.ood_categories}
     ood = splits.ood_products(
         ood_universe(canonical, tasks), ood_cats, config.ood_fraction, config.seed
@@ -362,7 +399,7 @@ def _build_into(
         dropped_file.close()
     records = pl.concat(all_records)
     del all_records
-    timings["build_tasks"] = time.perf_counter() - t
+    clock.lap("build_tasks")
 
     report = audit.audit(records)
     if not report["ood_leak"]["passed"]:
@@ -372,15 +409,14 @@ def _build_into(
         )
     rejected, canonical_rows = canonical["rejected"], canonical.counts()
     del names
-    t = time.perf_counter()
+    clock.restart()
     if imports is not None:
         imports.join()
     from quality.report import build_context as build_report_context
     from quality.report import write_report
     from quality.suites import run_suites
 
-    timings["quality_imports"] = time.perf_counter() - t
-    t = time.perf_counter()
+    clock.lap("quality_imports")
     # The canonical tables are done with once their own suites have run: the record suites,
     # writing and the report need the memory more.
     suites = run_suites(
@@ -391,11 +427,12 @@ def _build_into(
         release_tables=True,
     )
     del canonical
-    timings["quality_suites"] = time.perf_counter() - t
+    clock.lap("quality_suites")
     dedup.forget()
-    timings["quality"] = (
-        timings["quality_imports"]
-        + timings["quality_suites"]
+    # The whole quality stage in wall seconds (the checks run inside the tasks' stage).
+    quality_seconds = (
+        clock.wall["quality_imports"]
+        + clock.wall["quality_suites"]
         + sum(r.quality_seconds for r in results)
     )
     gate = {
@@ -427,7 +464,7 @@ def _build_into(
         "gate": gate,
         "quality": quality,
     }
-    t = time.perf_counter()
+    clock.restart()
     for task, res in zip(tasks, results, strict=True):
         if res.status == "skipped":
             continue
@@ -443,15 +480,16 @@ def _build_into(
             )
     writer.write_parquet(rejected, tmp / "rejected.parquet")
     manifest["files"] = writer.file_hashes(tmp, keep=lambda rel: rel.startswith("data/"))
-    timings["write"] = time.perf_counter() - t
-    t = time.perf_counter()
+    clock.lap("write")
     # The report's tables and figures, from the manifest as build.json will hold it.
     as_json = json.loads(json.dumps(manifest, ensure_ascii=False, default=str))
     report_ctx = build_report_context(tmp, as_json)
-    timings["quality_report"] = time.perf_counter() - t
-    timings["quality"] += timings["quality_report"]
-    timings["total"] = time.perf_counter() - t0
+    clock.lap("quality_report")
+    clock.total()
+    timings = clock.wall | {"quality": quality_seconds + clock.wall["quality_report"]}
+    timings["total"] = timings.pop("total")
     manifest["timings_s"] = {k: round(v, 3) for k, v in timings.items()}
+    manifest["cpu_s"] = {k: round(v, 3) for k, v in clock.cpu.items()}
     report_ctx["summary"]["seconds"] = manifest["timings_s"]["total"]
     (tmp / "build.json").write_text(
         json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n"

@@ -6,8 +6,8 @@ Generates the sample once (cached under --workdir), then runs `python -m ecinstr
 child process and reports wall time, raw rows per second and peak resident memory. A large
 build loads its sources in a process of its own, so the peak is the largest sum of the
 resident memory of the build and all its child processes, sampled every 20 ms (Linux /proc);
-the largest single process's ru_maxrss is printed too. Target on a 2-core machine: under 60 s
-and under 3 GB.
+the largest single process's ru_maxrss is printed too, and so is the CPU time of every stage
+(how many cores it kept busy). Target on a 2-core machine: under 60 s and under 3 GB.
 """
 
 from __future__ import annotations
@@ -52,7 +52,9 @@ def main() -> None:
             err.seek(0)
             print(err.read()[-3000:])
             raise SystemExit(proc.returncode)
-    single_gb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024**2
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    single_gb = usage.ru_maxrss / 1024**2
+    cpu = usage.ru_utime + usage.ru_stime
     manifest = json.loads((out / "build.json").read_text())
     raw_rows = sum(s["rows_read"] for s in manifest["sources"])
     samples = sum(sum(r["counts"].values()) for r in manifest["tasks"].values())
@@ -62,7 +64,20 @@ def main() -> None:
     print(f"raw rows / second  {raw_rows / wall:,.0f}")
     print(f"peak memory (RSS)  {tree_peak / 1024**3:.2f} GB, build and its children together")
     print(f"largest process    {single_gb:.2f} GB (ru_maxrss)")
+    print(
+        f"CPU time           {cpu:.1f} s (user {usage.ru_utime:.1f} + system "
+        f"{usage.ru_stime:.1f}): {cpu / wall:.2f} of {os.cpu_count()} cores busy on average"
+    )
     print("stage timings (s)  " + ", ".join(f"{k} {v}" for k, v in manifest["timings_s"].items()))
+    cpu_s = manifest.get("cpu_s", {})
+    print(
+        "stage CPU (s)      "
+        + ", ".join(
+            f"{k} {v} ({v / manifest['timings_s'][k]:.2f} cores)"
+            for k, v in cpu_s.items()
+            if manifest["timings_s"].get(k)
+        )
+    )
     tasks = manifest["tasks"].values()
     print("task timings (s)   " + ", ".join(f"{t['task']} {t['seconds']}" for t in tasks))
     print("of which checks    " + ", ".join(f"{t['task']} {t['quality_seconds']}" for t in tasks))

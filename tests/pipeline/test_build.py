@@ -99,6 +99,19 @@ def test_manifest_and_card(small_build):
     assert (out / "rejected.parquet").is_file()
 
 
+def test_manifest_times_every_stage_in_wall_and_cpu_seconds(small_build):
+    _, manifest = small_build
+    wall, cpu = manifest["timings_s"], manifest["cpu_s"]
+    stages = ["load_sources", "build_tasks", "quality_suites", "write", "quality_report"]
+    assert set(stages) <= set(cpu) and set(cpu) <= set(wall)
+    assert all(v >= 0 for v in [*wall.values(), *cpu.values()])
+    # The stages are laps of one clock: together they never exceed the total.
+    assert sum(wall[s] for s in stages) <= wall["total"]
+    assert sum(cpu[s] for s in stages) <= cpu["total"] + 0.01
+    assert cpu["build_tasks"] > 0
+    assert list(wall)[-1] == "total"
+
+
 def test_unknown_task_is_a_clear_error(sample_toml, tmp_path):
     with pytest.raises(UserError, match="unknown task"):
         run(BuildConfig(sources=sample_toml, out=tmp_path / "x", tasks=("nope",), progress=False))
