@@ -24,6 +24,7 @@ from ecinstruct.errors import UserError
 from ecinstruct.progress import Progress
 from ecinstruct.records import RECORD_SCHEMA, SPLITS
 from ecinstruct.tasks import REGISTRY
+from ecinstruct.tasks import common as task_steps
 from ecinstruct.tasks.base import Task, TaskContext
 from quality import candidates as quality_checks
 from quality import dedup
@@ -397,6 +398,7 @@ def _build_into(
                 del dropped
     finally:
         dropped_file.close()
+        task_steps.forget()
     records = pl.concat(all_records)
     del all_records
     clock.lap("build_tasks")

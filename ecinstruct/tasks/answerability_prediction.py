@@ -44,6 +44,7 @@ def qa_input(evidence: str = "evidence") -> pl.Expr:
     )
 
 
+@common.shared("questions", "products")
 def qa_questions(canonical: Canonical) -> pl.DataFrame:
     """Questions (canonical order, `_row`) with normalised question text, non-blank answers,
     a category and `_has_evidence`. Snippets are left raw: cleaning them is the expensive

@@ -7,14 +7,16 @@ never thread count): the same canonical tables and seed give the same frame.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import weakref
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import polars as pl
 
+from ecinstruct.canonical import Canonical
 from ecinstruct.tasks.base import TaskContext
 
 # ---------------------------------------------------------------------------------------------
@@ -181,6 +183,43 @@ def _chosen_rows(products: pl.DataFrame) -> pl.Series:
     )
     _CHOICE = (weakref.ref(products), rows)
     return rows
+
+
+# The last result of a `shared` step: (its name, weak references to the tables it read, the
+# result). One slot: tasks that share a step come one after another in the registry.
+_SHARED: tuple[str, tuple[weakref.ref, ...], pl.DataFrame] | None = None
+
+
+def shared(
+    *tables: str,
+) -> Callable[[Callable[[Canonical], pl.DataFrame]], Callable[[Canonical], pl.DataFrame]]:
+    """For a step that several tasks run on the same canonical tables (the ESCI pairs of MPC,
+    PSI and QPR; the QA questions of AP and AG): its result is kept and returned again while
+    the `tables` it reads are the very same frames, so the step runs once per build. Results
+    are frames, which nothing changes in place; `forget` lets go of the last one."""
+
+    def wrap(step: Callable[[Canonical], pl.DataFrame]) -> Callable[[Canonical], pl.DataFrame]:
+        @functools.wraps(step)
+        def run(canonical: Canonical) -> pl.DataFrame:
+            global _SHARED
+            frames = [canonical[t] for t in tables]
+            if _SHARED is not None and _SHARED[0] == step.__qualname__:
+                if all(ref() is frame for ref, frame in zip(_SHARED[1], frames, strict=True)):
+                    return _SHARED[2]
+            _SHARED = None  # the old result's memory goes before the new one is made
+            result = step(canonical)
+            _SHARED = (step.__qualname__, tuple(weakref.ref(f) for f in frames), result)
+            return result
+
+        return run
+
+    return wrap
+
+
+def forget() -> None:
+    """Let go of the last `shared` result (the build calls this once the tasks are built)."""
+    global _SHARED
+    _SHARED = None
 
 
 def first_reason(*checks: tuple[pl.Expr, str]) -> pl.Expr:

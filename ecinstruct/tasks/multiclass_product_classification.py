@@ -47,6 +47,7 @@ def product_texts(products: pl.DataFrame, prefer_sources: pl.Series) -> pl.DataF
     )
 
 
+@common.shared("judgments", "products")
 def esci_pairs(canonical: Canonical) -> pl.DataFrame:
     """One row per judgment (canonical order, `_row`): query, label (E/S/C/I), title and
     drop_reason."""

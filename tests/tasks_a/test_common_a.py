@@ -146,3 +146,50 @@ def test_first_copies_is_case_insensitive_first_distinct_across_slices():
         assert got.to_list() == want.to_list()
     assert want.sum() == 5  # 4 texts (None included) among the ok rows, 1 among the others
     assert common.first_copies(df.clear(), "text", among=pl.col("ok")).is_empty()
+
+
+def test_shared_step_runs_once_while_its_tables_stay_the_same():
+    from ecinstruct.canonical import Canonical
+
+    calls = []
+
+    @common.shared("judgments")
+    def step(canonical):
+        calls.append(1)
+        return canonical["judgments"].with_columns(n=pl.lit(len(calls)))
+
+    canonical = Canonical()
+    canonical.tables["judgments"] = pl.DataFrame({"query_id": ["q1", "q2"]})
+    first = step(canonical)
+    assert step(canonical) is first and len(calls) == 1
+    # Another table read by no shared step does not matter; a new judgments frame does.
+    canonical.tables["products"] = canonical.tables["products"].clone()
+    assert step(canonical) is first
+    canonical.tables["judgments"] = pl.DataFrame({"query_id": ["q3"]})
+    again = step(canonical)
+    assert len(calls) == 2 and again["query_id"].to_list() == ["q3"]
+    common.forget()
+    assert step(canonical) is not again and len(calls) == 3
+    common.forget()
+
+
+def test_shared_steps_keep_one_result_at_a_time():
+    from ecinstruct.canonical import Canonical
+
+    calls = {"a": 0, "b": 0}
+
+    @common.shared("judgments")
+    def step_a(canonical):
+        calls["a"] += 1
+        return canonical["judgments"]
+
+    @common.shared("judgments")
+    def step_b(canonical):
+        calls["b"] += 1
+        return canonical["judgments"].head(1)
+
+    canonical = Canonical()
+    canonical.tables["judgments"] = pl.DataFrame({"query_id": ["q1", "q2"]})
+    step_a(canonical), step_b(canonical), step_a(canonical)
+    assert calls == {"a": 2, "b": 1}
+    common.forget()

@@ -216,3 +216,19 @@ def test_same_query_text_under_two_ids_is_one_sample(ctx):
     ranked = qpr.TASK.build(canonical, ctx)
     assert ranked["drop_reason"].to_list() == [None, "duplicate_pair"]
     assert ranked["product_ids"].to_list()[1] == []  # a dropped query shows no products
+
+
+def test_the_esci_and_qa_views_are_computed_once_per_build(esci, qa):
+    from ecinstruct.tasks import common
+    from ecinstruct.tasks.answerability_prediction import qa_questions
+    from ecinstruct.tasks.multiclass_product_classification import esci_pairs
+
+    pairs = esci_pairs(esci)
+    assert esci_pairs(esci) is pairs
+    questions = qa_questions(qa)  # the one slot now holds the questions
+    assert qa_questions(qa) is questions
+    fresh = esci_pairs(esci)
+    assert fresh is not pairs and fresh.equals(pairs)
+    common.forget()
+    assert qa_questions(qa) is not questions
+    common.forget()
