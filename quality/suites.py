@@ -58,13 +58,21 @@ def result_row(
 
 def _pandas(df: pl.DataFrame, columns: list[str]):
     # Lists become text: great-expectations examples must be JSON, and pandas cells holding
-    # arrays are not hashable for its uniqueness checks.
-    cols = [
-        pl.col(c).list.join(" | ") if isinstance(df.schema[c], pl.List) else pl.col(c)
-        for c in dict.fromkeys(columns)
-        if c in df.columns
-    ]
+    # arrays are not hashable for its uniqueness checks. Numbers become 64-bit: its range
+    # checks compare whole columns only for int64 and float64, and call Python once per value
+    # for any other width (two million calls for the reviews' ratings).
+    cols = [_for_pandas(pl.col(c), df.schema[c]) for c in dict.fromkeys(columns) if c in df.columns]
     return df.select(cols).to_pandas()
+
+
+def _for_pandas(col: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    if isinstance(dtype, pl.List):
+        return col.list.join(" | ")
+    if dtype.is_integer() and dtype != pl.UInt64:  # every value fits
+        return col.cast(pl.Int64)
+    if dtype.is_float():
+        return col.cast(pl.Float64)
+    return col
 
 
 def _skip_fingerprint() -> None:

@@ -151,7 +151,29 @@ def test_table_suites(tasks):
         and r["expectation"].endswith("to_not_be_null(product_id)")
     ]
     assert null_row["examples"] == [{"product_id": None, "source": "s"}]
+    (rating_row,) = [r for r in bad["results"] if r["expectation"].endswith("between(rating)")]
+    assert rating_row["unexpected_count"] == 1
+    assert rating_row["examples"] == [{"rating": 7, "review_id": "r1", "source": "s"}]
     json.loads(json.dumps(bad, allow_nan=False))
+
+
+def test_numbers_reach_great_expectations_as_64_bit_columns():
+    from quality.suites import _pandas
+
+    df = pl.DataFrame(
+        {
+            "i8": pl.Series([1, None], dtype=pl.Int8),
+            "u32": pl.Series([3, 4], dtype=pl.UInt32),
+            "u64": pl.Series([2**63 + 1, 0], dtype=pl.UInt64),
+            "f32": pl.Series([0.5, 1.5], dtype=pl.Float32),
+            "s": ["a", "b"],
+        }
+    )
+    out = _pandas(df, df.columns)
+    # Whole-column range checks need int64 or float64 (a null int arrives as a float NaN).
+    assert out["u32"].dtype == "int64" and out["f32"].dtype == "float64"
+    assert out["i8"].dtype == "float64" and out["i8"].iloc[0] == 1
+    assert out["u64"].iloc[0] == 2**63 + 1  # too wide for int64: left as it was
 
 
 def test_registry_matches_the_output_contract(tasks):
