@@ -171,9 +171,10 @@ def _row_checks(df: pl.DataFrame, rows: pl.Series, check) -> tuple[pl.Series, pl
     picked = df[at]
     cols = (picked[c].to_list() for c in ("input", "output", "gold_labels"))
     results = [check(i, o, g) for i, o, g in zip(*cols, strict=True)]
-    true = pl.repeat(True, df.height, dtype=pl.Boolean, eager=True)
-    if not results:
-        return true, true.clone()
-    first = pl.Series([a for a, _ in results], dtype=pl.Boolean)
-    second = pl.Series([b for _, b in results], dtype=pl.Boolean)
-    return true.clone().scatter(at, first), true.clone().scatter(at, second)
+    first, second = (
+        pl.repeat(True, df.height, dtype=pl.Boolean, eager=True).scatter(
+            at, pl.Series([r[k] for r in results], dtype=pl.Boolean)
+        )
+        for k in (0, 1)
+    )
+    return first, second

@@ -13,11 +13,14 @@ import math
 import weakref
 import zlib
 from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 import polars as pl
 
 from ecinstruct.canonical import Canonical
 from ecinstruct.tasks.base import TaskContext
+
+T = TypeVar("T")
 
 # ---------------------------------------------------------------------------------------------
 # Seeded hashing
@@ -147,15 +150,31 @@ def unique_products(products: pl.DataFrame, columns: Sequence[str] | None = None
     )
 
 
-# The last catalogue `unique_products` chose rows for, and its choice: every task asks about
-# the same canonical products table, so the sort that decides is done once per build.
-_CHOICE: tuple[weakref.ref, pl.Series] | None = None
+# Results kept for steps that several tasks run on the same frames: slot -> (the step's name,
+# weak references to the frames it read, its result). A slot holds one result at a time.
+_KEPT: dict[str, tuple[str, tuple[weakref.ref, ...], object]] = {}
+
+
+def _kept(slot: str, name: str, frames: Sequence[pl.DataFrame], compute: Callable[[], T]) -> T:
+    """`compute()`, or the result it gave last time in `slot` for `name` if `frames` are the
+    very same frames (results are frames and series, which nothing changes in place)."""
+    held = _KEPT.get(slot)
+    if held is not None and held[0] == name and len(held[1]) == len(frames):
+        if all(ref() is frame for ref, frame in zip(held[1], frames, strict=True)):
+            return held[2]
+    _KEPT.pop(slot, None)  # the old result's memory goes before the new one is made
+    value = compute()
+    _KEPT[slot] = (name, tuple(weakref.ref(f) for f in frames), value)
+    return value
 
 
 def _chosen_rows(products: pl.DataFrame) -> pl.Series:
-    global _CHOICE
-    if _CHOICE is not None and _CHOICE[0]() is products:
-        return _CHOICE[1]
+    """Every task asks about the same canonical products table, so the sort that decides is
+    done once per build."""
+    return _kept("catalogue", "chosen_rows", [products], lambda: _choose_rows(products))
+
+
+def _choose_rows(products: pl.DataFrame) -> pl.Series:
     brand = nonempty(pl.col("brand"))
     filled = pl.sum_horizontal(
         pl.col("description").is_not_null(),
@@ -164,7 +183,7 @@ def _chosen_rows(products: pl.DataFrame) -> pl.Series:
         pl.col("categories").list.len().fill_null(0) > 0,
         pl.col("price").is_not_null(),
     )
-    rows = (
+    return (
         products.select(
             "product_id",
             _untitled=nonempty(pl.col("title")).is_null(),
@@ -181,13 +200,6 @@ def _chosen_rows(products: pl.DataFrame) -> pl.Series:
         .unique("product_id", keep="first", maintain_order=True)
         .get_column("_row")
     )
-    _CHOICE = (weakref.ref(products), rows)
-    return rows
-
-
-# The last result of a `shared` step: (its name, weak references to the tables it read, the
-# result). One slot: tasks that share a step come one after another in the registry.
-_SHARED: tuple[str, tuple[weakref.ref, ...], pl.DataFrame] | None = None
 
 
 def shared(
@@ -195,21 +207,15 @@ def shared(
 ) -> Callable[[Callable[[Canonical], pl.DataFrame]], Callable[[Canonical], pl.DataFrame]]:
     """For a step that several tasks run on the same canonical tables (the ESCI pairs of MPC,
     PSI and QPR; the QA questions of AP and AG): its result is kept and returned again while
-    the `tables` it reads are the very same frames, so the step runs once per build. Results
-    are frames, which nothing changes in place; `forget` lets go of the last one."""
+    the `tables` it reads are the very same frames, so the step runs once per build. One
+    result is kept at a time (tasks that share a step come one after another in the
+    registry); `forget` lets go of it."""
 
     def wrap(step: Callable[[Canonical], pl.DataFrame]) -> Callable[[Canonical], pl.DataFrame]:
         @functools.wraps(step)
         def run(canonical: Canonical) -> pl.DataFrame:
-            global _SHARED
             frames = [canonical[t] for t in tables]
-            if _SHARED is not None and _SHARED[0] == step.__qualname__:
-                if all(ref() is frame for ref, frame in zip(_SHARED[1], frames, strict=True)):
-                    return _SHARED[2]
-            _SHARED = None  # the old result's memory goes before the new one is made
-            result = step(canonical)
-            _SHARED = (step.__qualname__, tuple(weakref.ref(f) for f in frames), result)
-            return result
+            return _kept("shared", step.__qualname__, frames, lambda: step(canonical))
 
         return run
 
@@ -217,9 +223,8 @@ def shared(
 
 
 def forget() -> None:
-    """Let go of the last `shared` result (the build calls this once the tasks are built)."""
-    global _SHARED
-    _SHARED = None
+    """Let go of every kept result (the build calls this once the tasks are built)."""
+    _KEPT.clear()
 
 
 def first_reason(*checks: tuple[pl.Expr, str]) -> pl.Expr:
