@@ -5,11 +5,13 @@ Pure steps in the middle, reading and writing only at the two ends (STYLE.md rul
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import shlex
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -17,7 +19,7 @@ from pathlib import Path
 
 import polars as pl
 
-from ecinstruct import __version__, assemble, audit, card, splits, writer
+from ecinstruct import __version__, assemble, audit, card, parallel, splits, writer
 from ecinstruct.canonical import Canonical
 from ecinstruct.config import BuildConfig
 from ecinstruct.errors import UserError
@@ -338,26 +340,40 @@ def run(config: BuildConfig, argv: list[str] | None = None) -> dict:
     # loads (the child's peak and theirs would add up); the suites wait for them.
     isolated = raw_bytes(specs) > ISOLATE_BYTES
     prefetch = None if isolated else _prefetch_quality_imports()
-    load = load_isolated if isolated else load_canonical
-    canonical, provenance = load(specs, progress=config.progress)
-    clock.lap("load_sources")
-    prefetch = prefetch or _prefetch_quality_imports()
+    with contextlib.ExitStack() as stack:
+        # A child's tables stay in this folder, mapped rather than read, for the whole build:
+        # a second process building tasks maps the same files (see ecinstruct.parallel).
+        handover = None
+        if isolated:
+            handover = Path(
+                stack.enter_context(
+                    tempfile.TemporaryDirectory(
+                        prefix="ecinstruct-tables-", ignore_cleanup_errors=True
+                    )
+                )
+            )
+            canonical, provenance = load_isolated(specs, config.progress, folder=handover)
+        else:
+            canonical, provenance = load_canonical(specs, progress=config.progress)
+        clock.lap("load_sources")
+        prefetch = prefetch or _prefetch_quality_imports()
 
-    # Everything from here goes into a temporary sibling of config.out, which replaces it only
-    # once complete: large by-products (dropped candidates) are written as they come.
-    with writer.atomic_folder(config.out) as tmp:
-        manifest = _build_into(
-            tmp,
-            config,
-            tasks,
-            canonical,
-            specs=specs,
-            provenance=provenance,
-            sources_path=sources_path,
-            argv=argv,
-            clock=clock,
-            imports=prefetch,
-        )
+        # Everything from here goes into a temporary sibling of config.out, which replaces it
+        # only once complete: large by-products (dropped candidates) are written as they come.
+        with writer.atomic_folder(config.out) as tmp:
+            manifest = _build_into(
+                tmp,
+                config,
+                tasks,
+                canonical,
+                specs=specs,
+                provenance=provenance,
+                sources_path=sources_path,
+                argv=argv,
+                clock=clock,
+                imports=prefetch,
+                handover=handover,
+            )
     return manifest
 
 
@@ -373,6 +389,7 @@ def _build_into(
     argv: list[str] | None,
     clock: Stopwatch,
     imports: threading.Thread | None = None,
+    handover: Path | None = None,
 ) -> dict:
     """The build after loading: tasks, checks and every file, written into `tmp`. The
     canonical tables are emptied once the checks are done with them. `imports` is the thread
@@ -387,9 +404,17 @@ def _build_into(
     # Dropped candidates (a million rows and more on a large build) go to disk task by task.
     dropped_file = writer.ParquetAppender(tmp / "dropped.parquet", DROPPED_SCHEMA)
     try:
-        with Progress(enabled=config.progress) as bar:
-            for task in bar.iter(tasks, "building tasks", lambda tk: tk.name):
-                res, recs, dropped, stats = build_task(task, canonical, ood, config, names)
+        with (
+            Progress(enabled=config.progress) as bar,
+            # On a large build a second process builds the second half of the tasks.
+            parallel.worker(handover, tasks, config, ood, names) as second,
+        ):
+            processes = 1 if second is None else 2
+            for i, task in enumerate(bar.iter(tasks, "building tasks", lambda tk: tk.name)):
+                if second is None or i < parallel.split(tasks):
+                    res, recs, dropped, stats = build_task(task, canonical, ood, config, names)
+                else:
+                    res, recs, dropped, stats = second.result(i, task.name)
                 results.append(res)
                 if stats:
                     task_quality[task.name] = stats
@@ -460,6 +485,8 @@ def _build_into(
         "canonical_rows": canonical_rows,
         "ood_products": ood.height,
         "tasks": {r.task: r.__dict__ for r in results},
+        # 2 when a second process built the second half of the tasks (ecinstruct.parallel).
+        "task_processes": processes,
         "task_versions": {t.name: t.version for t in tasks},
         "rejected": _count(rejected, ["source", "reason"]),
         "audit": report,

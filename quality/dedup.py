@@ -122,10 +122,14 @@ class _Memo:
         self.sig = np.empty((0, NUM_PERM), np.uint32)
         self.has = np.empty(0, bool)
 
-    def signatures(self, texts: pl.Series) -> tuple[np.ndarray, np.ndarray]:
-        keys = pl.DataFrame({"t": texts}).select(
+    @staticmethod
+    def key_frame(texts: pl.Series) -> pl.DataFrame:
+        return pl.DataFrame({"t": texts}).select(
             pl.col("t").hash(seed=11).alias("a"), pl.col("t").hash(seed=12).alias("b")
         )
+
+    def signatures(self, texts: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+        keys = self.key_frame(texts)
         slot = keys.join(
             self.keys.with_row_index("slot"), on=["a", "b"], how="left", maintain_order="left"
         )["slot"]
@@ -154,6 +158,21 @@ class _Memo:
 
 
 _MEMO = _Memo()
+
+
+def export(texts: pl.Series) -> dict[str, np.ndarray]:
+    """The signatures of `texts` as arrays for another process to `remember`: a build's task
+    worker hands back those of its records, which the build's suites check again."""
+    sig, has = signatures(texts)
+    keys = _Memo.key_frame(texts)
+    return {"a": keys["a"].to_numpy(), "b": keys["b"].to_numpy(), "sig": sig, "has": has}
+
+
+def remember(saved: dict[str, np.ndarray]) -> None:
+    """Add signatures from `export` (in another process) to the ones remembered here."""
+    keys = pl.DataFrame({"a": saved["a"], "b": saved["b"]}, schema={"a": pl.UInt64, "b": pl.UInt64})
+    new = keys.with_row_index("i").join(_MEMO.keys, on=["a", "b"], how="anti")["i"].to_numpy()
+    _MEMO._add(keys[new], saved["sig"][new], saved["has"][new])
 
 
 def forget() -> None:

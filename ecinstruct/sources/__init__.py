@@ -10,7 +10,6 @@ sha256, rows_read, rows_rejected.
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -39,6 +38,7 @@ __all__ = [
     "load_config",
     "load_into",
     "load_isolated",
+    "map_tables",
     "raw_bytes",
     "run_adapter",
 ]
@@ -89,34 +89,34 @@ def raw_bytes(specs: Sequence[SourceSpec]) -> int:
 
 
 def load_isolated(
-    specs: Sequence[SourceSpec], progress: bool = True
+    specs: Sequence[SourceSpec], progress: bool = True, folder: Path | None = None
 ) -> tuple[Canonical, list[dict]]:
     """`load_canonical` run in a child process (`ecinstruct.sources.isolated`), which hands
-    the tables over as Arrow IPC files in a temporary folder; the same tables and provenance
-    come back.
+    the tables over as uncompressed Arrow IPC files; the same tables and provenance come back.
 
     Parsing millions of raw rows (DuckDB results, Arrow conversions, cleaning) leaves the
     allocators holding much more memory than the tables themselves (at `sample --scale 65`:
     2.1-2.6 GB resident for 0.9 GB of tables). A child gives all of it back when it exits,
     and the tables read back are laid out compactly, so the rest of a large build starts
-    about 1 GB lighter. A UserError in the child (bad input) is raised here as it was."""
+    about 1 GB lighter. A UserError in the child (bad input) is raised here as it was.
+
+    With `folder` (empty, kept by the caller for as long as the tables are used), the files
+    stay there and the tables are memory-mapped from them (`map_tables`): nothing is copied,
+    and another process mapping the same files shares the memory. Without it they are read
+    from a temporary folder into memory."""
     import pickle
     import subprocess
     import sys
     import tempfile
 
-    import ecinstruct
+    from ecinstruct.parallel import child_env
 
     with tempfile.TemporaryDirectory(prefix="ecinstruct-load-") as tmp:
-        folder = Path(tmp)
-        (folder / "job.pickle").write_bytes(pickle.dumps((list(specs), progress)))
-        env = dict(os.environ)
-        # The child imports this very package, wherever it was imported from.
-        root = str(Path(ecinstruct.__file__).resolve().parent.parent)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
-        code = [sys.executable, "-m", "ecinstruct.sources.isolated", str(folder)]
-        status = subprocess.run(code, env=env).returncode
-        outcome = folder / "outcome.pickle"
+        work = folder if folder is not None else Path(tmp)
+        (work / "job.pickle").write_bytes(pickle.dumps((list(specs), progress)))
+        code = [sys.executable, "-m", "ecinstruct.sources.isolated", str(work)]
+        status = subprocess.run(code, env=child_env()).returncode
+        outcome = work / "outcome.pickle"
         if not outcome.is_file():
             raise RuntimeError(
                 f"loading the sources in a child process failed (exit status {status}; a "
@@ -129,11 +129,32 @@ def load_isolated(
         kinds, provenance = payload
         canonical = Canonical()
         canonical.kinds = set(kinds)
-        names = list(canonical.tables)
-        with ThreadPoolExecutor(max_workers=LOAD_WORKERS) as pool:
-            frames = pool.map(lambda name: pl.read_ipc(folder / f"{name}.arrow"), names)
-            canonical.tables.update(zip(names, frames, strict=True))
+        if folder is not None:
+            canonical.tables.update(map_tables(folder, list(canonical.tables)))
+        else:
+            names = list(canonical.tables)
+            with ThreadPoolExecutor(max_workers=LOAD_WORKERS) as pool:
+                frames = pool.map(lambda name: pl.read_ipc(work / f"{name}.arrow"), names)
+                canonical.tables.update(zip(names, frames, strict=True))
     return canonical, provenance
+
+
+def map_tables(folder: Path, names: Sequence[str]) -> dict[str, pl.DataFrame]:
+    """The tables `load_into` wrote to `folder`, memory-mapped: their memory is the files'
+    pages in the system's file cache, read when first touched and shared by every process
+    that maps them. The files must stay until the frames are gone (on Linux, deleting a
+    mapped file is safe: its pages live until the last mapping ends)."""
+    import pyarrow as pa
+    import pyarrow.ipc
+
+    tables = {}
+    for name in names:
+        # Arrow unmaps the file once the last buffer exported from it is released, not
+        # when the handle closes.
+        with pa.memory_map(str(folder / f"{name}.arrow")) as source:
+            table = pyarrow.ipc.open_file(source).read_all()
+        tables[name] = pl.from_arrow(table, rechunk=False)
+    return tables
 
 
 def load_into(
@@ -144,7 +165,8 @@ def load_into(
     canonical, provenance = load_canonical(specs, progress=progress)
 
     def write(name: str) -> None:
-        canonical.tables[name].write_ipc(folder / f"{name}.arrow", compression="lz4")
+        # Uncompressed, so that the build can map the files instead of reading them.
+        canonical.tables[name].write_ipc(folder / f"{name}.arrow", compression="uncompressed")
 
     try:
         with ThreadPoolExecutor(max_workers=LOAD_WORKERS) as pool:
@@ -152,7 +174,7 @@ def load_into(
     except OSError as err:
         raise UserError(
             f"cannot write the loaded tables to {folder} ({err}); point TMPDIR at a folder "
-            "with room for about 40 % of the raw files' size"
+            "with room for about twice the raw files' size (the tables, uncompressed)"
         ) from None
     return sorted(canonical.kinds), provenance
 

@@ -190,6 +190,24 @@ def test_remembered_signatures_equal_fresh_ones_and_the_memo_stays_bounded():
     assert len(memo.has) == 0
 
 
+def test_signatures_exported_by_one_process_are_remembered_by_another(monkeypatch):
+    texts = pl.Series([_long(5, 30), "two words", _long(7, 12), "two words"])
+    saved = dedup.export(texts)  # what a task worker hands back
+    want_sig, want_has = dedup._compute(texts)
+    dedup.forget()
+    dedup.remember(saved)
+    dedup.remember(saved)  # known ones are not stored twice
+    assert len(dedup._MEMO.has) == 3 and len(dedup._MEMO.keys) == 3
+
+    def never(_texts):
+        raise AssertionError("recomputed a remembered text")
+
+    monkeypatch.setattr(dedup, "_compute", never)
+    sig, has = dedup.signatures(texts)
+    assert np.array_equal(sig, want_sig) and np.array_equal(has, want_has)
+    dedup.forget()
+
+
 @pytest.mark.parametrize(
     "text",
     [

@@ -8,7 +8,7 @@ import pytest
 
 from ecinstruct.canonical import SCHEMAS
 from ecinstruct.errors import UserError
-from ecinstruct.sources import load_canonical, load_isolated
+from ecinstruct.sources import load_canonical, load_isolated, map_tables
 from ecinstruct.sources.spec import SourceSpec
 
 
@@ -75,6 +75,28 @@ def test_isolated_load_gives_the_same_tables_and_provenance(fixtures, capfd):
         assert there[name].equals(here[name]), name
         assert there[name].schema == here[name].schema
     assert "amazon2018/reviews.json" in capfd.readouterr().err  # the child's progress bar
+
+
+def test_isolated_load_into_a_folder_maps_the_tables_it_leaves_there(fixtures, tmp_path):
+    specs = [
+        SourceSpec(
+            "amazon_reviews_2018",
+            {"reviews": [fixtures / "amazon2018/reviews.json"]},
+            (),
+            fixtures / "s.toml",
+        )
+    ]
+    here, _ = load_canonical(specs, progress=False)
+    there, _ = load_isolated(specs, progress=False, folder=tmp_path)
+    for name in here.tables:
+        assert (tmp_path / f"{name}.arrow").is_file(), name
+        assert there[name].equals(here[name]) and there[name].schema == here[name].schema
+    # Mapped, not read: the frames are backed by the files (a second mapping shares them).
+    again = map_tables(tmp_path, ["reviews"])["reviews"]
+    assert again.equals(here["reviews"])
+    maps = Path("/proc/self/maps")
+    if maps.is_file():
+        assert str(tmp_path / "reviews.arrow") in maps.read_text()
 
 
 def test_isolated_load_raises_the_childs_user_error(tmp_path):

@@ -1,0 +1,190 @@
+"""A large build's tasks, built by two processes at once.
+
+The tasks are mostly native polars work, yet one process keeps only about 1.3 of 2 cores
+busy: much of it (sorts, joins, group-bys, Python between them) does not split well across
+threads. Two processes, each pinned to half of the cores, finish the same work sooner (see
+`scripts/bench_build.py`). This process builds the first half of the task list, the worker
+(`python -m ecinstruct.parallel FOLDER`) the second half, where the tasks with the smaller
+tables are; whichever is done first hands the other every core.
+
+It only runs where the canonical tables are files both processes map (a large build's
+handover folder, see `sources.map_tables`), so they are in memory once. The outcome is the
+same as one process building every task: a task is a pure function of the same tables and
+settings, and the results are taken in task order.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from ecinstruct.errors import UserError
+from quality import dedup
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """The environment for a child `python -m ecinstruct...`: it imports this very package,
+    wherever it was imported from."""
+    import ecinstruct
+
+    env = dict(os.environ, **extra)
+    root = str(Path(ecinstruct.__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
+    return env
+
+
+def _cores() -> list[int]:
+    return sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+
+
+def _pin(cores: set[int], pid: int | str = "self") -> None:
+    """Every thread of process `pid` (polars' pool included) onto `cores`."""
+    try:
+        threads = os.listdir(f"/proc/{pid}/task")
+    except OSError:  # the process has ended
+        return
+    for tid in threads:
+        try:
+            os.sched_setaffinity(int(tid), cores)
+        except OSError:  # the thread ended meanwhile
+            continue
+
+
+def split(tasks: list) -> int:
+    """Tasks from this index on are the worker's."""
+    return len(tasks) // 2
+
+
+class Worker:
+    """The second process, seen from the build: `result(i, name)` waits for its task i."""
+
+    def __init__(self, folder: Path, proc: subprocess.Popen, cores: set[int]) -> None:
+        self.folder = folder
+        self.proc = proc
+        self.cores = cores
+        self._released = False
+
+    def result(self, index: int, name: str):
+        """(TaskResult, records, dropped, statistics) of task `index`, named `name`."""
+        if not self._released:
+            # This process has built its own tasks: the worker gets every core (it checks the
+            # mark after pinning itself, so the release cannot be lost).
+            (self.folder / "unpinned").touch()
+            _pin(self.cores, self.proc.pid)
+            self._released = True
+        part = self.folder / f"{index}"
+        while not (part / "done").is_file():
+            if self.proc.poll() is not None and not (part / "done").is_file():
+                self._fail()
+            time.sleep(0.05)
+        result, stats = pickle.loads((part / "result.pickle").read_bytes())
+        with np.load(part / "signatures.npz") as saved:
+            dedup.remember(dict(saved))
+        if result.task != name:
+            raise RuntimeError(f"the task worker built {result.task!r} where {name!r} was due")
+        return (
+            result,
+            pl.read_ipc(part / "records.arrow"),
+            pl.read_ipc(part / "dropped.arrow"),
+            stats,
+        )
+
+    def _fail(self) -> None:
+        outcome = self.folder / "outcome.pickle"
+        if outcome.is_file():
+            status, payload = pickle.loads(outcome.read_bytes())
+            if status == "error":
+                raise payload
+        raise RuntimeError(
+            f"building tasks in a second process failed (exit status {self.proc.returncode}; "
+            "a negative status is a signal, e.g. -9 when the system ran out of memory); any "
+            "error it printed is above"
+        )
+
+
+@contextmanager
+def worker(
+    handover: Path | None, tasks: list, config, ood: pl.DataFrame, names: pl.Series
+) -> Iterator[Worker | None]:
+    """Start the worker on the second half of `tasks` and pin this process to half of the
+    cores until the worker ends; None (build everything here) without mapped tables, two
+    tasks or two cores. A worker still running when the block ends (an error here) is
+    stopped."""
+    cores = _cores()
+    if handover is None or len(tasks) < 2 or len(cores) < 2:
+        yield None
+        return
+    mine, theirs = set(cores[: len(cores) // 2]), cores[len(cores) // 2 :]
+    folder = handover / "tasks"
+    folder.mkdir()
+    ood.write_ipc(folder / "ood.arrow")
+    names.to_frame("name").write_ipc(folder / "names.arrow")
+    job = (config, [t.name for t in tasks], theirs, cores, str(handover))
+    (folder / "job.pickle").write_bytes(pickle.dumps(job))
+    code = [sys.executable, "-m", "ecinstruct.parallel", str(folder)]
+    proc = subprocess.Popen(code, env=child_env())
+    everything = set(cores)
+    _pin(mine)
+    # The cores come back the moment the worker ends, not when this process next looks.
+    threading.Thread(target=lambda: (proc.wait(), _pin(everything)), daemon=True).start()
+    try:
+        yield Worker(folder, proc, everything)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        _pin(everything)
+
+
+def main(folder: Path) -> None:
+    config, names, cores, everything, handover = pickle.loads((folder / "job.pickle").read_bytes())
+    # Pinned first, then released if the build has already built its own tasks.
+    _pin(set(cores))
+    if (folder / "unpinned").exists():
+        _pin(set(everything))
+    from ecinstruct.build import build_task
+    from ecinstruct.canonical import Canonical
+    from ecinstruct.sources import map_tables
+    from ecinstruct.tasks import REGISTRY
+
+    try:
+        canonical = Canonical()
+        canonical.tables.update(map_tables(Path(handover), list(canonical.tables)))
+        ood = pl.read_ipc(folder / "ood.arrow")
+        reviewer_names = pl.read_ipc(folder / "names.arrow").to_series()
+        for index in range(split(names), len(names)):
+            result, records, dropped, stats = build_task(
+                REGISTRY[names[index]], canonical, ood, config, reviewer_names
+            )
+            part = folder / f"{index}"
+            part.mkdir()
+            records.write_ipc(part / "records.arrow")
+            # The suites check these inputs again, in the build's process.
+            np.savez(part / "signatures.npz", **dedup.export(records["input"]))
+            dropped.write_ipc(part / "dropped.arrow")
+            (part / "result.pickle").write_bytes(pickle.dumps((result, stats)))
+            (part / "done").touch()
+            del records, dropped
+        outcome = ("ok", None)
+    except UserError as err:
+        outcome = ("error", err)
+    part = folder / "outcome.pickle.part"
+    part.write_bytes(pickle.dumps(outcome))
+    part.rename(folder / "outcome.pickle")
+
+
+if __name__ == "__main__":
+    try:
+        main(Path(sys.argv[1]))
+    except KeyboardInterrupt:  # Ctrl-C reaches both processes; the build reports it
+        sys.exit(130)

@@ -1,0 +1,67 @@
+"""Tasks built by two processes (ecinstruct.parallel): same bytes, cores given back, failures
+reported."""
+
+from __future__ import annotations
+
+import os
+
+import polars as pl
+import pytest
+
+from ecinstruct import parallel, sources
+from ecinstruct.build import run
+from ecinstruct.config import BuildConfig
+from ecinstruct.tasks import REGISTRY
+
+two_cores = pytest.mark.skipif(
+    not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2,
+    reason="a second task process needs two cores to pin",
+)
+
+
+@two_cores
+def test_a_build_in_two_processes_is_byte_identical(small_build, sample_toml, tmp_path, monkeypatch):
+    out, manifest = small_build
+    cores = os.sched_getaffinity(0)
+    # Every build loads in a child then, so the tables are mapped files and a worker can start.
+    monkeypatch.setattr(sources, "ISOLATE_BYTES", 0)
+    two = tmp_path / "two"
+    again = run(
+        BuildConfig(sources=sample_toml, out=two, per_task=200, progress=False), argv=["build"]
+    )
+    assert manifest["task_processes"] == 1 and again["task_processes"] == 2
+    for rel in [*manifest["files"], "dropped.parquet", "rejected.parquet"]:
+        assert (out / rel).read_bytes() == (two / rel).read_bytes(), rel
+    assert _timeless(again["tasks"]) == _timeless(manifest["tasks"])
+    assert os.sched_getaffinity(0) == cores  # every core back
+
+
+@two_cores
+def test_a_worker_that_dies_is_reported_and_the_cores_come_back(tmp_path, capfd):
+    cores = os.sched_getaffinity(0)
+    tasks = list(REGISTRY.values())[:2]
+    ood = pl.DataFrame(schema={"product_id": pl.String})
+    names = pl.Series("name", [], dtype=pl.String)
+    # No table files in the folder: the worker fails before building anything.
+    with parallel.worker(tmp_path, tasks, BuildConfig(), ood, names) as second:
+        assert second is not None
+        assert os.sched_getaffinity(0) == set(sorted(cores)[: len(cores) // 2])  # pinned
+        with pytest.raises(RuntimeError, match="second process failed \\(exit status 1"):
+            second.result(1, tasks[1].name)
+    assert "FileNotFoundError" in capfd.readouterr().err  # the worker's own traceback
+    assert os.sched_getaffinity(0) == cores
+
+
+def test_no_worker_without_mapped_tables_or_a_second_task(tmp_path):
+    ood = pl.DataFrame(schema={"product_id": pl.String})
+    names = pl.Series("name", [], dtype=pl.String)
+    tasks = list(REGISTRY.values())
+    with parallel.worker(None, tasks, BuildConfig(), ood, names) as second:
+        assert second is None
+    with parallel.worker(tmp_path, tasks[:1], BuildConfig(), ood, names) as second:
+        assert second is None
+    assert parallel.split(tasks) == len(tasks) // 2
+
+
+def _timeless(tasks: dict) -> dict:
+    return {k: {f: v for f, v in r.items() if "seconds" not in f} for k, r in tasks.items()}
