@@ -337,7 +337,8 @@ def run(config: BuildConfig, argv: list[str] | None = None) -> dict:
     specs = load_config(sources_path)
     # Large sources load in a child process, which takes the loading's memory with it. The
     # quality libraries are imported beside the loading, or beside the tasks when a child
-    # loads (the child's peak and theirs would add up); the suites wait for them.
+    # loads (the child's peak and theirs would add up): once a second task process is done,
+    # when there is one (see _build_into). The suites wait for them.
     isolated = raw_bytes(specs) > ISOLATE_BYTES
     prefetch = None if isolated else _prefetch_quality_imports()
     with contextlib.ExitStack() as stack:
@@ -356,7 +357,6 @@ def run(config: BuildConfig, argv: list[str] | None = None) -> dict:
         else:
             canonical, provenance = load_canonical(specs, progress=config.progress)
         clock.lap("load_sources")
-        prefetch = prefetch or _prefetch_quality_imports()
 
         # Everything from here goes into a temporary sibling of config.out, which replaces it
         # only once complete: large by-products (dropped candidates) are written as they come.
@@ -393,7 +393,9 @@ def _build_into(
 ) -> dict:
     """The build after loading: tasks, checks and every file, written into `tmp`. The
     canonical tables are emptied once the checks are done with them. `imports` is the thread
-    importing the quality libraries, waited for (as `quality_imports`) before the suites."""
+    importing the quality libraries, waited for (as `quality_imports`) before the suites; when
+    None, it starts with the tasks, or once a second task process is done: while this process
+    has half of the cores, the import's few seconds of Python would take them from its tasks."""
     clock.restart()
     ood_cats = {s.kind: tuple(s.ood_categories) for s in specs if s.ood_categories}
     ood = splits.ood_products(
@@ -403,13 +405,21 @@ def _build_into(
     names = canonical["reviews"]["reviewer_name"].drop_nulls().unique().sort()
     # Dropped candidates (a million rows and more on a large build) go to disk task by task.
     dropped_file = writer.ParquetAppender(tmp / "dropped.parquet", DROPPED_SCHEMA)
+    prefetch = [imports]
+
+    def start_imports() -> None:
+        if prefetch[0] is None:
+            prefetch[0] = _prefetch_quality_imports()
+
     try:
         with (
             Progress(enabled=config.progress) as bar,
             # On a large build a second process builds the second half of the tasks.
-            parallel.worker(handover, tasks, config, ood, names) as second,
+            parallel.worker(handover, tasks, config, ood, names, then=start_imports) as second,
         ):
             processes = 1 if second is None else 2
+            if second is None:
+                start_imports()
             for i, task in enumerate(bar.iter(tasks, "building tasks", lambda tk: tk.name)):
                 if second is None or i < parallel.split(tasks):
                     res, recs, dropped, stats = build_task(task, canonical, ood, config, names)
@@ -437,8 +447,8 @@ def _build_into(
     rejected, canonical_rows = canonical["rejected"], canonical.counts()
     del names
     clock.restart()
-    if imports is not None:
-        imports.join()
+    start_imports()  # a build with no tasks to build
+    prefetch[0].join()
     from quality.report import build_context as build_report_context
     from quality.report import write_report
     from quality.suites import run_suites

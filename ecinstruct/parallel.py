@@ -21,7 +21,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -114,12 +114,17 @@ class Worker:
 
 @contextmanager
 def worker(
-    handover: Path | None, tasks: list, config, ood: pl.DataFrame, names: pl.Series
+    handover: Path | None,
+    tasks: list,
+    config,
+    ood: pl.DataFrame,
+    names: pl.Series,
+    then: Callable[[], None] = lambda: None,
 ) -> Iterator[Worker | None]:
     """Start the worker on the second half of `tasks` and pin this process to half of the
-    cores until the worker ends; None (build everything here) without mapped tables, two
-    tasks or two cores. A worker still running when the block ends (an error here) is
-    stopped."""
+    cores until the worker ends, then call `then` (on another thread); None (build
+    everything here) without mapped tables, two tasks or two cores. A worker still running
+    when the block ends (an error here) is stopped."""
     cores = _cores()
     if handover is None or len(tasks) < 2 or len(cores) < 2:
         yield None
@@ -136,14 +141,14 @@ def worker(
     everything = set(cores)
     _pin(mine)
     # The cores come back the moment the worker ends, not when this process next looks.
-    threading.Thread(target=lambda: (proc.wait(), _pin(everything)), daemon=True).start()
+    watcher = threading.Thread(target=lambda: (proc.wait(), _pin(everything), then()))
+    watcher.start()
     try:
         yield Worker(folder, proc, everything)
     finally:
         if proc.poll() is None:
             proc.kill()
-        proc.wait()
-        _pin(everything)
+        watcher.join()
 
 
 def main(folder: Path) -> None:
