@@ -25,11 +25,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import numpy as np
 import polars as pl
 
 from ecinstruct.errors import UserError
-from quality import dedup
 
 
 def child_env(**extra: str) -> dict[str, str]:
@@ -87,6 +85,10 @@ class Worker:
             if self.proc.poll() is not None and not (part / "done").is_file():
                 self._fail()
             time.sleep(0.05)
+        import numpy as np
+
+        from quality import dedup
+
         result, stats = pickle.loads((part / "result.pickle").read_bytes())
         with np.load(part / "signatures.npz") as saved:
             dedup.remember(dict(saved))
@@ -151,18 +153,35 @@ def worker(
         watcher.join()
 
 
+def answer(folder: Path, work: Callable[[], object]) -> None:
+    """Run a child process's `work` and leave its outcome in `folder/outcome.pickle` for the
+    parent: ("ok", result) or ("error", the UserError). Any other failure prints its traceback
+    and leaves no outcome, which the parent reports. Written whole and then renamed, so the
+    parent never reads half an outcome."""
+    try:
+        outcome = ("ok", work())
+    except UserError as err:
+        outcome = ("error", err)
+    part = folder / "outcome.pickle.part"
+    part.write_bytes(pickle.dumps(outcome))
+    part.rename(folder / "outcome.pickle")
+
+
 def main(folder: Path) -> None:
     config, names, cores, everything, handover = pickle.loads((folder / "job.pickle").read_bytes())
     # Pinned first, then released if the build has already built its own tasks.
     _pin(set(cores))
     if (folder / "unpinned").exists():
         _pin(set(everything))
+    import numpy as np
+
     from ecinstruct.build import build_task
     from ecinstruct.canonical import Canonical
     from ecinstruct.sources import map_tables
     from ecinstruct.tasks import REGISTRY
+    from quality import dedup
 
-    try:
+    def work() -> None:
         canonical = Canonical()
         canonical.tables.update(map_tables(Path(handover), list(canonical.tables)))
         ood = pl.read_ipc(folder / "ood.arrow")
@@ -180,12 +199,8 @@ def main(folder: Path) -> None:
             (part / "result.pickle").write_bytes(pickle.dumps((result, stats)))
             (part / "done").touch()
             del records, dropped
-        outcome = ("ok", None)
-    except UserError as err:
-        outcome = ("error", err)
-    part = folder / "outcome.pickle.part"
-    part.write_bytes(pickle.dumps(outcome))
-    part.rename(folder / "outcome.pickle")
+
+    answer(folder, work)
 
 
 if __name__ == "__main__":

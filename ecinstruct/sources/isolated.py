@@ -12,20 +12,13 @@ import pickle
 import sys
 from pathlib import Path
 
-from ecinstruct.errors import UserError
+from ecinstruct.parallel import answer
 from ecinstruct.sources import load_into
 
 
 def main(folder: Path) -> None:
     specs, progress = pickle.loads((folder / "job.pickle").read_bytes())
-    try:
-        outcome = ("ok", load_into(specs, folder, progress))
-    except UserError as err:
-        outcome = ("error", err)
-    # Written whole and then renamed, so the parent never reads half an outcome.
-    part = folder / "outcome.pickle.part"
-    part.write_bytes(pickle.dumps(outcome))
-    part.rename(folder / "outcome.pickle")
+    answer(folder, lambda: load_into(specs, folder, progress))
 
 
 if __name__ == "__main__":
