@@ -30,12 +30,12 @@ import polars as pl
 from ecinstruct.errors import UserError
 
 
-def child_env(**extra: str) -> dict[str, str]:
+def child_env() -> dict[str, str]:
     """The environment for a child `python -m ecinstruct...`: it imports this very package,
     wherever it was imported from."""
     import ecinstruct
 
-    env = dict(os.environ, **extra)
+    env = dict(os.environ)
     root = str(Path(ecinstruct.__file__).resolve().parent.parent)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
     return env
@@ -90,10 +90,10 @@ class Worker:
         from quality import dedup
 
         result, stats = pickle.loads((part / "result.pickle").read_bytes())
-        with np.load(part / "signatures.npz") as saved:
-            dedup.remember(dict(saved))
         if result.task != name:
             raise RuntimeError(f"the task worker built {result.task!r} where {name!r} was due")
+        with np.load(part / "signatures.npz") as saved:
+            dedup.remember(dict(saved))
         return (
             result,
             pl.read_ipc(part / "records.arrow"),
@@ -102,16 +102,8 @@ class Worker:
         )
 
     def _fail(self) -> None:
-        outcome = self.folder / "outcome.pickle"
-        if outcome.is_file():
-            status, payload = pickle.loads(outcome.read_bytes())
-            if status == "error":
-                raise payload
-        raise RuntimeError(
-            f"building tasks in a second process failed (exit status {self.proc.returncode}; "
-            "a negative status is a signal, e.g. -9 when the system ran out of memory); any "
-            "error it printed is above"
-        )
+        outcome_of(self.folder, self.proc.returncode, "building tasks in a second process")
+        raise RuntimeError("the task worker ended before building all of its tasks")
 
 
 @contextmanager
@@ -165,6 +157,21 @@ def answer(folder: Path, work: Callable[[], object]) -> None:
     part = folder / "outcome.pickle.part"
     part.write_bytes(pickle.dumps(outcome))
     part.rename(folder / "outcome.pickle")
+
+
+def outcome_of(folder: Path, status: int | None, doing: str):
+    """What a child left with `answer`: the result, or its UserError raised here; a
+    RuntimeError when it left nothing (it printed its own traceback)."""
+    path = folder / "outcome.pickle"
+    if not path.is_file():
+        raise RuntimeError(
+            f"{doing} failed (exit status {status}; a negative status is a signal, e.g. -9 "
+            "when the system ran out of memory); any error it printed is above"
+        )
+    result, payload = pickle.loads(path.read_bytes())
+    if result == "error":
+        raise payload
+    return payload
 
 
 def main(folder: Path) -> None:

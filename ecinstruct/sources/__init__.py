@@ -109,24 +109,14 @@ def load_isolated(
     import sys
     import tempfile
 
-    from ecinstruct.parallel import child_env
+    from ecinstruct.parallel import child_env, outcome_of
 
     with tempfile.TemporaryDirectory(prefix="ecinstruct-load-") as tmp:
         work = folder if folder is not None else Path(tmp)
         (work / "job.pickle").write_bytes(pickle.dumps((list(specs), progress)))
         code = [sys.executable, "-m", "ecinstruct.sources.isolated", str(work)]
         status = subprocess.run(code, env=child_env()).returncode
-        outcome = work / "outcome.pickle"
-        if not outcome.is_file():
-            raise RuntimeError(
-                f"loading the sources in a child process failed (exit status {status}; a "
-                "negative status is a signal, e.g. -9 when the system ran out of memory); "
-                "any error it printed is above"
-            )
-        result, payload = pickle.loads(outcome.read_bytes())
-        if result == "error":
-            raise payload
-        kinds, provenance = payload
+        kinds, provenance = outcome_of(work, status, "loading the sources in a child process")
         canonical = Canonical()
         canonical.kinds = set(kinds)
         if folder is not None:
