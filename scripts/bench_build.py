@@ -60,7 +60,7 @@ def main() -> None:
             # is read once a second, and only while the resident sum could beat its peak.
             now = time.perf_counter()
             with_pss = now - last_pss >= PSS_EVERY_S
-            rss, pss = _tree_memory(proc.pid, with_pss and _could_peak(proc.pid, tree_pss))
+            rss, pss = _tree_memory(proc.pid, pss_above=tree_pss if with_pss else None)
             if with_pss:
                 last_pss = now
             tree_peak, tree_pss = max(tree_peak, rss), max(tree_pss, pss)
@@ -108,15 +108,12 @@ def main() -> None:
     print("of which checks    " + ", ".join(f"{t['task']} {t['quality_seconds']}" for t in tasks))
 
 
-def _could_peak(root: int, pss_peak: int) -> bool:
-    return _tree_memory(root, False)[0] > pss_peak  # PSS never exceeds RSS
-
-
-def _tree_memory(root: int, with_pss: bool) -> tuple[int, int]:
-    """(resident, proportional) bytes of `root` and all its descendants, from /proc (the
-    proportional part 0 unless `with_pss`). The proportional set size splits each page among
-    the processes that share it: the tables a large build maps from its handover files count
-    once, not once per process mapping them."""
+def _tree_memory(root: int, pss_above: int | None) -> tuple[int, int]:
+    """(resident, proportional) bytes of `root` and all its descendants, from /proc. The
+    proportional set size splits each page among the processes that share it: the tables a
+    large build maps from its handover files count once, not once per process mapping them.
+    It is read only when `pss_above` is given and the resident sum exceeds it (PSS never
+    exceeds RSS, so it could not be a new peak otherwise); 0 when not read."""
     parent, rss = {}, {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -127,16 +124,18 @@ def _tree_memory(root: int, with_pss: bool) -> tuple[int, int]:
             rss[int(entry.name)] = int(fields[21]) * PAGE
         except (OSError, IndexError, ValueError):
             continue  # the process ended while we looked
-    total, pss, todo = 0, 0, [root]
+    tree, todo = [], [root]
     children: dict[int, list[int]] = {}
     for pid, ppid in parent.items():
         children.setdefault(ppid, []).append(pid)
     while todo:
         pid = todo.pop()
-        total += rss.get(pid, 0)
-        pss += _pss(pid) if with_pss else 0
+        tree.append(pid)
         todo.extend(children.get(pid, []))
-    return total, pss
+    total = sum(rss.get(pid, 0) for pid in tree)
+    if pss_above is None or total <= pss_above:
+        return total, 0
+    return total, sum(_pss(pid) for pid in tree)
 
 
 def _pss(pid: int) -> int:
