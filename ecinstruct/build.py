@@ -447,63 +447,6 @@ def _build_into(
     rejected, canonical_rows = canonical["rejected"], canonical.counts()
     del names
     clock.restart()
-    start_imports()  # a build with no tasks to build
-    prefetch[0].join()
-    from quality.report import build_context as build_report_context
-    from quality.report import write_report
-    from quality.suites import run_suites
-
-    clock.lap("quality_imports")
-    # The canonical tables are done with once their own suites have run: the record suites,
-    # writing and the report need the memory more.
-    suites = run_suites(
-        canonical.tables,
-        records,
-        tasks={task.name: task for task in tasks},
-        audit_report=report,
-        release_tables=True,
-    )
-    del canonical
-    clock.lap("quality_suites")
-    dedup.forget()
-    # The whole quality stage in wall seconds (the checks run inside the tasks' stage).
-    quality_seconds = (
-        clock.wall["quality_imports"]
-        + clock.wall["quality_suites"]
-        + sum(r.quality_seconds for r in results)
-    )
-    gate = {
-        "passed": bool(suites["passed"]),
-        "failed": [
-            r["expectation"]
-            for r in suites["results"]
-            if not r["success"] and r.get("severity", "critical") == "critical"
-        ],
-        "allow_failed_checks": config.allow_failed_checks,
-    }
-    quality = {
-        "candidates": {name: q["candidates"] for name, q in task_quality.items()},
-        "decontamination": {name: q["decontamination"] for name, q in task_quality.items()},
-        "suites": suites,
-    }
-    manifest = {
-        "ecinstruct_version": __version__,
-        "command": "python -m ecinstruct "
-        + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])),
-        "config": config.to_json() | {"sources": str(sources_path)},
-        "sources": provenance,
-        "canonical_rows": canonical_rows,
-        "ood_products": ood.height,
-        "tasks": {r.task: r.__dict__ for r in results},
-        # 2 when a second process built the second half of the tasks (ecinstruct.parallel).
-        "task_processes": processes,
-        "task_versions": {t.name: t.version for t in tasks},
-        "rejected": _count(rejected, ["source", "reason"]),
-        "audit": report,
-        "gate": gate,
-        "quality": quality,
-    }
-    clock.restart()
     for task, res in zip(tasks, results, strict=True):
         if res.status == "skipped":
             continue
@@ -518,12 +461,82 @@ def _build_into(
                 config.shard_rows,
             )
     writer.write_parquet(rejected, tmp / "rejected.parquet")
-    manifest["files"] = writer.file_hashes(tmp, keep=lambda rel: rel.startswith("data/"))
+    files = writer.file_hashes(tmp, keep=lambda rel: rel.startswith("data/"))
     clock.lap("write")
-    # The report's tables and figures, from the manifest as build.json will hold it.
-    as_json = json.loads(json.dumps(manifest, ensure_ascii=False, default=str))
-    report_ctx = build_report_context(tmp, as_json)
-    clock.lap("quality_report")
+    quality = {
+        "candidates": {name: q["candidates"] for name, q in task_quality.items()},
+        "decontamination": {name: q["decontamination"] for name, q in task_quality.items()},
+    }
+    task_part = {"tasks": {r.task: r.__dict__ for r in results}, "quality": quality}
+    with contextlib.ExitStack() as stack:
+        # On a large build a child process makes the report's tables and figures of the
+        # records (seconds of plotting) on a core the suites leave idle.
+        records_part = None
+        if handover is not None:
+            records_part = stack.enter_context(
+                parallel.beside("quality.report", handover / "report", (tmp, _as_json(task_part)))
+            )
+        clock.restart()
+        start_imports()  # a build with no tasks to build
+        prefetch[0].join()
+        from quality.report import build_context as build_report_context
+        from quality.report import write_report
+        from quality.suites import run_suites
+
+        clock.lap("quality_imports")
+        # The canonical tables are done with once their own suites have run: the record
+        # suites and the report need the memory more.
+        suites = run_suites(
+            canonical.tables,
+            records,
+            tasks={task.name: task for task in tasks},
+            audit_report=report,
+            release_tables=True,
+        )
+        del canonical
+        clock.lap("quality_suites")
+        dedup.forget()
+        gate = {
+            "passed": bool(suites["passed"]),
+            "failed": [
+                r["expectation"]
+                for r in suites["results"]
+                if not r["success"] and r.get("severity", "critical") == "critical"
+            ],
+            "allow_failed_checks": config.allow_failed_checks,
+        }
+        manifest = {
+            "ecinstruct_version": __version__,
+            "command": "python -m ecinstruct "
+            + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])),
+            "config": config.to_json() | {"sources": str(sources_path)},
+            "sources": provenance,
+            "canonical_rows": canonical_rows,
+            "ood_products": ood.height,
+            "tasks": task_part["tasks"],
+            # 2 when a second process built the second half of the tasks (ecinstruct.parallel).
+            "task_processes": processes,
+            "task_versions": {t.name: t.version for t in tasks},
+            "rejected": _count(rejected, ["source", "reason"]),
+            "audit": report,
+            "gate": gate,
+            "quality": quality | {"suites": suites},
+            "files": files,
+        }
+        # The report's tables and figures, from the manifest as build.json will hold it.
+        report_ctx = build_report_context(
+            tmp,
+            _as_json(manifest),
+            records_part=records_part() if records_part else None,
+            name=Path(config.out).resolve().name,
+        )
+        clock.lap("quality_report")
+    # The whole quality stage in wall seconds (the checks run inside the tasks' stage).
+    quality_seconds = (
+        clock.wall["quality_imports"]
+        + clock.wall["quality_suites"]
+        + sum(r.quality_seconds for r in results)
+    )
     clock.total()
     timings = clock.wall | {"quality": quality_seconds + clock.wall["quality_report"]}
     timings["total"] = timings.pop("total")
@@ -536,6 +549,11 @@ def _build_into(
     (tmp / "README.md").write_text(card.render(manifest, tasks))
     write_report(tmp, report_ctx)
     return manifest
+
+
+def _as_json(obj: dict) -> dict:
+    """`obj` as build.json will hold it (numbers, strings, lists and dicts)."""
+    return json.loads(json.dumps(obj, ensure_ascii=False, default=str))
 
 
 def _count(df: pl.DataFrame, by: list[str]) -> list[dict]:

@@ -145,6 +145,22 @@ def worker(
         watcher.join()
 
 
+@contextmanager
+def beside(module: str, folder: Path, job: object) -> Iterator[Callable[[], object]]:
+    """Run `python -m module FOLDER` on `job` (pickled into FOLDER, a new folder) while the
+    block runs; yields a function that waits for the child's outcome (see `answer`). A child
+    still running when the block ends is stopped."""
+    folder.mkdir()
+    (folder / "job.pickle").write_bytes(pickle.dumps(job))
+    proc = subprocess.Popen([sys.executable, "-m", module, str(folder)], env=child_env())
+    try:
+        yield lambda: outcome_of(folder, proc.wait(), f"the child process {module}")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 def answer(folder: Path, work: Callable[[], object]) -> None:
     """Run a child process's `work` and leave its outcome in `folder/outcome.pickle` for the
     parent: ("ok", result) or ("error", the UserError). Any other failure prints its traceback

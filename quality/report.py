@@ -38,22 +38,61 @@ def _md_table(table: dict) -> str:
     return "\n".join([head, rule, *body]) + "\n"
 
 
-def build_context(folder: Path, manifest: dict | None = None) -> dict:
+def build_context(
+    folder: Path,
+    manifest: dict | None = None,
+    records_part: dict | None = None,
+    name: str | None = None,
+) -> dict:
     """Everything the two reports show: tables (columns + text rows) and figures (base64).
     `manifest` stands in for the folder's build.json (a build passes its own before writing
-    it, so that the report's cost is in the build time the report shows)."""
+    it, so that the report's cost is in the build time the report shows); `records_part`
+    for `records_context` of the same folder and manifest (a large build has a child process
+    make it while the suites run); `name` for the folder's name in the title (a build writes
+    into a temporary folder, renamed when complete)."""
     manifest = load_manifest(folder) if manifest is None else manifest
+    part = records_context(folder, manifest) if records_part is None else records_part
+    suites = (manifest.get("quality") or {}).get("suites") or {}
+    failed = [r for r in suites.get("results", []) if not r["success"]]
+    gate = manifest.get("gate", {})
+    leak = manifest.get("audit", {}).get("ood_leak", {})
+    return {
+        "title": f"ECInstruct quality report — {name or Path(folder).resolve().name}",
+        "summary": {
+            "records": part["records"],
+            "tasks": part["tasks"],
+            "version": manifest.get("ecinstruct_version", "?"),
+            "command": manifest.get("command", ""),
+            "gate": "passed" if gate.get("passed") else "FAILED — not publishable",
+            "gate_ok": bool(gate.get("passed")),
+            "ood_leak": "none"
+            if leak.get("passed", True)
+            else f"{leak.get('leaked_products')} products",
+            "seconds": manifest.get("timings_s", {}).get("total"),
+        },
+        **{key: part[key] for key in ("counts", "balance", "lengths", "drops", "pii")},
+        "suites_recorded": bool(suites),
+        "checks_total": len(suites.get("results", [])),
+        "failed": [
+            r | {"examples_text": json.dumps(r["examples"][:3], ensure_ascii=False)[:400]}
+            for r in failed
+        ],
+        "rejected": _table(pl.DataFrame(manifest["rejected"]))
+        if manifest.get("rejected")
+        else _table(pl.DataFrame()),
+        "figures": part["figures"],
+    }
+
+
+def records_context(folder: Path, manifest: dict) -> dict:
+    """The report's tables and figures that come from the records under data/ and from what
+    the tasks recorded (drops, PII): all of it but the suites' results."""
     records = load_records(folder)
-    quality = manifest.get("quality") or {}
     counts = stats.split_counts(records) if records.height else pl.DataFrame()
     balance = stats.class_balance(records)
     lens = stats.lengths(records)
     drops = stats.drop_reasons(manifest)
     pii = stats.pii_counts(manifest)
-    suites = quality.get("suites") or {}
-    failed = [r for r in suites.get("results", []) if not r["success"]]
-    gate = manifest.get("gate", {})
-    leak = manifest.get("audit", {}).get("ood_leak", {})
     quality_drops = drops.filter(pl.col("reason") != "over_quota")
     figures = {}
     if counts.height:
@@ -79,19 +118,8 @@ def build_context(folder: Path, manifest: dict | None = None) -> dict:
         else pl.DataFrame()
     )
     return {
-        "title": f"ECInstruct quality report — {Path(folder).resolve().name}",
-        "summary": {
-            "records": records.height,
-            "tasks": records["task"].n_unique() if records.height else 0,
-            "version": manifest.get("ecinstruct_version", "?"),
-            "command": manifest.get("command", ""),
-            "gate": "passed" if gate.get("passed") else "FAILED — not publishable",
-            "gate_ok": bool(gate.get("passed")),
-            "ood_leak": "none"
-            if leak.get("passed", True)
-            else f"{leak.get('leaked_products')} products",
-            "seconds": manifest.get("timings_s", {}).get("total"),
-        },
+        "records": records.height,
+        "tasks": records["task"].n_unique() if records.height else 0,
         "counts": _table(counts),
         "balance": _table(balance_wide),
         "lengths": _table(stats.length_summary(lens)) if lens.height else _table(pl.DataFrame()),
@@ -99,15 +127,6 @@ def build_context(folder: Path, manifest: dict | None = None) -> dict:
         "pii": _table(pii.pivot(on="kind", index="task", values="replaced").fill_null(0))
         if pii.height
         else None,
-        "suites_recorded": bool(suites),
-        "checks_total": len(suites.get("results", [])),
-        "failed": [
-            r | {"examples_text": json.dumps(r["examples"][:3], ensure_ascii=False)[:400]}
-            for r in failed
-        ],
-        "rejected": _table(pl.DataFrame(manifest["rejected"]))
-        if manifest.get("rejected")
-        else _table(pl.DataFrame()),
         "figures": figures,
     }
 
@@ -168,3 +187,20 @@ def write_report(folder: Path, ctx: dict | None = None) -> list[Path]:
     html.write_text(render_html(ctx), encoding="utf-8")
     md.write_text(render_md(ctx), encoding="utf-8")
     return [html, md]
+
+
+def _child(folder: Path) -> None:
+    """`python -m quality.report JOB`: `records_context` of the dataset folder and manifest
+    pickled into JOB, answered there (see ecinstruct.parallel.answer)."""
+    import pickle
+
+    from ecinstruct.parallel import answer
+
+    dataset, manifest = pickle.loads((folder / "job.pickle").read_bytes())
+    answer(folder, lambda: records_context(dataset, manifest))
+
+
+if __name__ == "__main__":
+    import sys
+
+    _child(Path(sys.argv[1]))

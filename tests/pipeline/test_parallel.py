@@ -4,6 +4,7 @@ reported."""
 from __future__ import annotations
 
 import os
+import re
 
 import polars as pl
 import pytest
@@ -34,6 +35,13 @@ def test_a_build_in_two_processes_is_byte_identical(small_build, sample_toml, tm
         assert (out / rel).read_bytes() == (two / rel).read_bytes(), rel
     assert _timeless(again["tasks"]) == _timeless(manifest["tasks"])
     assert os.sched_getaffinity(0) == cores  # every core back
+    # The report's records part came from a child process, the same as made in-process.
+    reports = [(d / "quality_report.md").read_text().split("\n", 1) for d in (out, two)]
+    assert reports[1][0].endswith("— two")  # the title names the output, not its temporary
+    assert reports[0][1] == reports[1][1]
+    figures = [re.findall(r"data:image/png;base64,[^\"]+", (d / "quality_report.html").read_text())
+               for d in (out, two)]  # fmt: skip
+    assert figures[0] and figures[0] == figures[1]
 
 
 @two_cores
