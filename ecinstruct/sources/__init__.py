@@ -44,12 +44,57 @@ __all__ = [
 ]
 
 
-def run_adapter(spec: SourceSpec, progress=None) -> tuple[dict[str, pl.DataFrame], LoadContext]:
-    """One spec's tables, its `rejected` frame included, and the context that read it."""
+def run_adapter(
+    spec: SourceSpec, progress=None, part: str | None = None
+) -> tuple[dict[str, pl.DataFrame], LoadContext]:
+    """One spec's tables, its `rejected` frame included, and the context that read it; with
+    `part`, those of that part of the adapter alone (see `registry`)."""
     ctx = LoadContext(spec, progress)
-    tables = dict(ADAPTERS[spec.kind].load(ctx))
+    adapter = ADAPTERS[spec.kind]
+    tables = dict(adapter.load(ctx) if part is None else adapter.PARTS[part](ctx))
     tables["rejected"] = ctx.rejected()
     return {name: conform(frame, name) for name, frame in tables.items()}, ctx
+
+
+def _jobs(spec: SourceSpec) -> list[tuple[str | None, int]]:
+    """(part, estimated bytes to parse) of every loading job of `spec`: one per part of an
+    adapter that has parts and files for more than one of them, else one for the whole."""
+    parts = getattr(ADAPTERS[spec.kind], "PARTS", {})
+    jobs = [(key, _parse_bytes(spec.paths(key))) for key in parts if spec.paths(key)]
+    if len(jobs) < 2:
+        return [(None, _parse_bytes(p for paths in spec.files.values() for p in paths))]
+    return jobs
+
+
+def _parse_bytes(paths) -> int:
+    """Roughly how many bytes the reader parses: a gzip file's size uncompressed (its last
+    four bytes hold it, modulo 4 GiB), any other file's size."""
+    total = 0
+    for path in paths:
+        size = path.stat().st_size if path.is_file() else 0
+        if path.name.endswith(".gz") and size >= 18:
+            with path.open("rb") as handle:
+                handle.seek(-4, 2)
+                size = max(size, int.from_bytes(handle.read(4), "little"))
+        total += size
+    return total
+
+
+def _merge(results: list[tuple[dict[str, pl.DataFrame], LoadContext]]):
+    """One spec's parts (in part order) as if `load` had read them all."""
+    if len(results) == 1:
+        return results[0]
+    tables: dict[str, list[pl.DataFrame]] = {}
+    ctx = results[0][1]
+    for part_tables, part_ctx in results:
+        for name, frame in part_tables.items():
+            tables.setdefault(name, []).append(frame)
+        if part_ctx is not ctx:
+            ctx.rows_read.update(part_ctx.rows_read)
+            ctx.out_of_scope.update(part_ctx.out_of_scope)
+    merged = {n: f[0] if len(f) == 1 else pl.concat(f, how="vertical") for n, f in tables.items()}
+    # `rejected` last, as `run_adapter` puts it.
+    return {n: merged[n] for n in merged if n != "rejected"} | {"rejected": merged["rejected"]}, ctx
 
 
 def load_canonical(
@@ -57,25 +102,34 @@ def load_canonical(
 ) -> tuple[Canonical, list[dict]]:
     canonical = Canonical()
     provenance: list[dict] = []
-    # Two adapters run at a time: a large source spends long stretches in single-threaded
-    # work (a gzip stream, Python-side cleaning) that the other fills. Their tables are added
-    # in config order, so the result never depends on which finished first. Hashing is
-    # I/O-bound and releases the GIL: it overlaps with the parsing.
+    # Two jobs (an adapter, or a part of one) run at a time: a large source spends long
+    # stretches in single-threaded work (a gzip stream, Python-side cleaning) that the other
+    # fills. The largest jobs start first, so that no large one is left running alone at the
+    # end. Tables are added in config order, so the result never depends on which finished
+    # first. Hashing is I/O-bound and releases the GIL: it overlaps with the parsing.
     with (
         _progress(progress) as bar,
         ThreadPoolExecutor(max_workers=1) as hasher,
         ThreadPoolExecutor(max_workers=LOAD_WORKERS) as pool,
     ):
-        jobs = []
+        plans = [(spec, _jobs(spec)) for spec in specs]
+        largest = sorted(
+            ((size, i, j) for i, (_, jobs) in enumerate(plans) for j, (_, size) in enumerate(jobs)),
+            key=lambda job: -job[0],
+        )
+        futures: dict[tuple[int, int], Future] = {}
+        for _, i, j in largest:
+            spec, jobs = plans[i]
+            futures[(i, j)] = pool.submit(run_adapter, spec, bar, jobs[j][0])
+        digests = []
         for spec in specs:
             paths = {path for paths in spec.files.values() for path in paths}
-            digests = {path: hasher.submit(_sha256, path) for path in sorted(paths)}
-            jobs.append((spec, digests, pool.submit(run_adapter, spec, bar)))
+            digests.append({path: hasher.submit(_sha256, path) for path in sorted(paths)})
         try:
-            for spec, digests, job in jobs:
-                tables, ctx = job.result()
+            for i, (spec, jobs) in enumerate(plans):
+                tables, ctx = _merge([futures[(i, j)].result() for j in range(len(jobs))])
                 canonical.add(spec.kind, tables)
-                provenance.extend(_provenance(spec, ctx, tables["rejected"], digests))
+                provenance.extend(_provenance(spec, ctx, tables["rejected"], digests[i]))
         except BaseException:
             pool.shutdown(cancel_futures=True)
             raise

@@ -49,12 +49,26 @@ RELATIONS = {"also_buy": "also_buy", "also_view": "also_view", "similar_item": "
 
 
 def load(ctx: LoadContext) -> dict[str, pl.DataFrame]:
-    tables = {"reviews": reviews(ctx, ctx.jsonl("reviews", REVIEW_FIELDS, REVIEW_KEY))}
-    if ctx.has("meta"):
-        products = meta(ctx, ctx.jsonl("meta", META_FIELDS))
-        tables["products"] = products.drop(*RELATIONS)
-        tables["relations"] = relations(products, KIND, RELATIONS)
-    return tables
+    return load_reviews(ctx) | load_meta(ctx)
+
+
+def load_reviews(ctx: LoadContext) -> dict[str, pl.DataFrame]:
+    return {"reviews": reviews(ctx, ctx.jsonl("reviews", REVIEW_FIELDS, REVIEW_KEY))}
+
+
+def load_meta(ctx: LoadContext) -> dict[str, pl.DataFrame]:
+    if not ctx.has("meta"):
+        return {}
+    products = meta(ctx, ctx.jsonl("meta", META_FIELDS))
+    return {
+        "products": products.drop(*RELATIONS),
+        "relations": relations(products, KIND, RELATIONS),
+    }
+
+
+# Parts of `load` that may run at once (see sources.load_canonical), each named by the config
+# key whose files it reads.
+PARTS = {"reviews": load_reviews, "meta": load_meta}
 
 
 def reviews(ctx: LoadContext, raw: pl.DataFrame) -> pl.DataFrame:

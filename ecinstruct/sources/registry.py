@@ -2,6 +2,8 @@
 
 An adapter module declares `KIND`, `KEYS` (config key -> required) and
 `load(ctx: LoadContext) -> dict[table name, DataFrame]`; its rejections go to `ctx.reject`.
+It may also declare `PARTS` (config key -> a function like `load` that reads that key's files
+alone): parts that together do what `load` does, which may then load at the same time.
 """
 
 from __future__ import annotations

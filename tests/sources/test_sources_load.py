@@ -114,3 +114,38 @@ def test_isolated_load_reports_a_child_that_failed_without_an_answer(tmp_path, c
     with pytest.raises(RuntimeError, match="failed \\(exit status 1"):
         load_isolated([spec], progress=False)
     assert "KeyError" in capfd.readouterr().err  # the child's own traceback, shown above
+
+
+def test_an_adapter_loaded_in_parts_gives_what_it_gives_whole(fixtures, tmp_path):
+    import gzip
+
+    from ecinstruct import sources
+    from ecinstruct.sources import run_adapter
+
+    # The reviews gzipped, so the estimate of their size reads the gzip trailer.
+    reviews = tmp_path / "reviews.json.gz"
+    reviews.write_bytes(gzip.compress((fixtures / "amazon2018/reviews.json").read_bytes()))
+    spec = SourceSpec(
+        "amazon_reviews_2018",
+        {"reviews": [reviews], "meta": [fixtures / "amazon2018/meta.json"]},
+        (),
+        fixtures / "s.toml",
+    )
+    jobs = sources._jobs(spec)
+    assert [part for part, _ in jobs] == ["reviews", "meta"]
+    assert jobs[0][1] == (fixtures / "amazon2018/reviews.json").stat().st_size
+    whole, ctx = run_adapter(spec)
+    canonical, provenance = load_canonical([spec], progress=False)
+    assert whole["rejected"].height and whole["products"].height  # both parts have rows
+    for name, frame in whole.items():
+        assert canonical[name].equals(frame), name
+    per_file = dict(whole["rejected"].group_by("file").len().iter_rows())
+    assert [(p["key"], p["rows_read"], p["rows_rejected"]) for p in provenance] == [
+        (key, ctx.rows_read[(key, spec.display(path))], per_file.get(spec.display(path), 0))
+        for key, paths in spec.files.items()
+        for path in paths
+    ]
+    # Without files for a second part, the adapter loads whole.
+    assert [part for part, _ in sources._jobs(SourceSpec(
+        "amazon_reviews_2018", {"reviews": [reviews]}, (), fixtures / "s.toml"
+    ))] == [None]  # fmt: skip
