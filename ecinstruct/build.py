@@ -470,12 +470,16 @@ def _build_into(
     task_part = {"tasks": {r.task: r.__dict__ for r in results}, "quality": quality}
     with contextlib.ExitStack() as stack:
         # On a large build a child process makes the report's tables and figures of the
-        # records (seconds of plotting) on a core the suites leave idle.
-        records_part = None
-        if handover is not None:
-            records_part = stack.enter_context(
-                parallel.beside("quality.report", handover / "report", (tmp, _as_json(task_part)))
-            )
+        # records (seconds of plotting) on a core the record suites leave idle: it starts once
+        # the canonical tables' suites are done and their memory is back.
+        records_part = []
+
+        def start_report() -> None:
+            if handover is not None:
+                job = (tmp, _as_json(task_part))
+                child = parallel.beside("quality.report", handover / "report", job)
+                records_part.append(stack.enter_context(child))
+
         clock.restart()
         start_imports()  # a build with no tasks to build
         prefetch[0].join()
@@ -492,6 +496,7 @@ def _build_into(
             tasks={task.name: task for task in tasks},
             audit_report=report,
             release_tables=True,
+            after_tables=start_report,
         )
         del canonical
         clock.lap("quality_suites")
@@ -527,7 +532,7 @@ def _build_into(
         report_ctx = build_report_context(
             tmp,
             _as_json(manifest),
-            records_part=records_part() if records_part else None,
+            records_part=records_part[0]() if records_part else None,
             name=Path(config.out).resolve().name,
         )
         clock.lap("quality_report")
