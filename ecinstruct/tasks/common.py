@@ -62,6 +62,23 @@ def at_least_words(expr: pl.Expr, n: int) -> pl.Expr:
     return expr.str.contains(rf"^\s*(?:\S+\s+){{{n - 1}}}\S").fill_null(False)
 
 
+def sort_positions(df: pl.DataFrame, keys: list[str]) -> pl.Series:
+    """`arg_sort_by(keys, nulls_last=True)`: the row positions in `keys` order. When the first
+    key alone decides (no nulls, no value twice) it is sorted alone, and ids of 16 lower-case
+    hex digits (review ids, see `sources.frames.md5_sql`) as the integers they spell, which
+    order as their text does: a fraction of the cost of a sort on several text columns."""
+    first = df.get_column(keys[0])
+    if first.dtype == pl.String and first.len() and not first.null_count():
+        key = first
+        if first.str.contains("^[0-9a-f]{16}$").all():
+            key = first.str.to_integer(base=16, dtype=pl.UInt64)
+        order = key.arg_sort()
+        ordered = key.gather(order)
+        if not (ordered.slice(1) == ordered.slice(0, len(ordered) - 1)).any():
+            return order.alias(first.name)
+    return df.select(pl.arg_sort_by(keys, nulls_last=True)).to_series()
+
+
 def first_copies(
     df: pl.DataFrame,
     text: str,

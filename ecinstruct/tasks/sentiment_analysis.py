@@ -33,7 +33,7 @@ def build(canonical: Canonical, ctx: TaskContext) -> pl.DataFrame:
     )
     # Duplicate texts (one review copied onto product variants) would leak across splits:
     # the first usable copy (in review id order), compared case-insensitively, is kept.
-    by_id = df.select(pl.arg_sort_by(order, nulls_last=True)).to_series()
+    by_id = common.sort_positions(df, order)
     first_copy = common.first_copies(df, "text", among=pl.col("drop_reason").is_null(), order=by_id)
     # The position in review id order, to put the rows back in it at the end.
     rank = pl.repeat(0, df.height, dtype=pl.UInt32, eager=True).scatter(

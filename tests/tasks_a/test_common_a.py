@@ -193,3 +193,22 @@ def test_shared_steps_keep_one_result_at_a_time():
     step_a(canonical), step_b(canonical), step_a(canonical)
     assert calls == {"a": 2, "b": 1}
     common.forget()
+
+
+@pytest.mark.parametrize(
+    "ids",
+    [
+        ["00000000000000ff", "0000000000000100", "ffffffffffffffff", "a000000000000000"],
+        ["00000000000000ff", "00000000000000ff", "0000000000000001"],  # a tie: the next keys decide
+        ["0000000000000002", "0000000000000001-2", "0000000000000001"],  # not all hex
+        ["+000000000000001", "0000000000000002", "A000000000000000"],  # parse as hex, sort as text
+        ["b", None, "a"],
+        ["b", "a", "c"],
+    ],
+)
+def test_sort_positions_is_arg_sort_by(ids):
+    n = len(ids)
+    df = pl.DataFrame({"id": ids, "source": ["s2", "s1", "s0", "s1"][:n], "x": list(range(n))})
+    keys = ["id", "source", "x"]
+    got = common.sort_positions(df, keys)
+    assert got.to_list() == df.select(pl.arg_sort_by(keys, nulls_last=True)).to_series().to_list()
