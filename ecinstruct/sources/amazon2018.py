@@ -49,26 +49,7 @@ RELATIONS = {"also_buy": "also_buy", "also_view": "also_view", "similar_item": "
 
 
 def load(ctx: LoadContext) -> dict[str, pl.DataFrame]:
-    return load_reviews(ctx) | load_meta(ctx)
-
-
-def load_reviews(ctx: LoadContext) -> dict[str, pl.DataFrame]:
-    return {"reviews": reviews(ctx, ctx.jsonl("reviews", REVIEW_FIELDS, REVIEW_KEY))}
-
-
-def load_meta(ctx: LoadContext) -> dict[str, pl.DataFrame]:
-    if not ctx.has("meta"):
-        return {}
-    products = meta(ctx, ctx.jsonl("meta", META_FIELDS))
-    return {
-        "products": products.drop(*RELATIONS),
-        "relations": relations(products, KIND, RELATIONS),
-    }
-
-
-# Parts of `load` that may run at once (see sources.load_canonical), each named by the config
-# key whose files it reads.
-PARTS = {"reviews": load_reviews, "meta": load_meta}
+    return PARTS["reviews"](ctx) | PARTS["meta"](ctx)
 
 
 def reviews(ctx: LoadContext, raw: pl.DataFrame) -> pl.DataFrame:
@@ -158,3 +139,25 @@ def relations(products: pl.DataFrame, kind: str, columns: dict[str, str]) -> pl.
         for column, name in columns.items()
     ]
     return pl.concat(parts).unique(maintain_order=True)
+
+
+def dump_parts(kind: str, reviews, review_fields, review_key, meta, meta_fields, relation_lists):
+    """The `PARTS` of a review dump's adapter (see `registry`), each named by the config key
+    whose files it reads: its reviews, and its metadata (products and their relations)."""
+
+    def load_reviews(ctx: LoadContext) -> dict[str, pl.DataFrame]:
+        return {"reviews": reviews(ctx, ctx.jsonl("reviews", review_fields, review_key))}
+
+    def load_meta(ctx: LoadContext) -> dict[str, pl.DataFrame]:
+        if not ctx.has("meta"):
+            return {}
+        products = meta(ctx, ctx.jsonl("meta", meta_fields))
+        return {
+            "products": products.drop(*relation_lists),
+            "relations": relations(products, kind, relation_lists),
+        }
+
+    return {"reviews": load_reviews, "meta": load_meta}
+
+
+PARTS = dump_parts(KIND, reviews, REVIEW_FIELDS, REVIEW_KEY, meta, META_FIELDS, RELATIONS)

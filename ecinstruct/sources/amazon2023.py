@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from ecinstruct.sources.amazon2018 import relations
+from ecinstruct.sources.amazon2018 import dump_parts
 from ecinstruct.sources.context import LoadContext
 from ecinstruct.sources.frames import (
     Check,
@@ -48,26 +48,7 @@ RELATIONS = {"bought_together": "bought_together"}
 
 
 def load(ctx: LoadContext) -> dict[str, pl.DataFrame]:
-    return load_reviews(ctx) | load_meta(ctx)
-
-
-def load_reviews(ctx: LoadContext) -> dict[str, pl.DataFrame]:
-    return {"reviews": reviews(ctx, ctx.jsonl("reviews", REVIEW_FIELDS, REVIEW_KEY))}
-
-
-def load_meta(ctx: LoadContext) -> dict[str, pl.DataFrame]:
-    if not ctx.has("meta"):
-        return {}
-    products = meta(ctx, ctx.jsonl("meta", META_FIELDS))
-    return {
-        "products": products.drop(*RELATIONS),
-        "relations": relations(products, KIND, RELATIONS),
-    }
-
-
-# Parts of `load` that may run at once (see sources.load_canonical), each named by the config
-# key whose files it reads.
-PARTS = {"reviews": load_reviews, "meta": load_meta}
+    return PARTS["reviews"](ctx) | PARTS["meta"](ctx)
 
 
 def reviews(ctx: LoadContext, raw: pl.DataFrame) -> pl.DataFrame:
@@ -151,3 +132,6 @@ def meta(ctx: LoadContext, raw: pl.DataFrame) -> pl.DataFrame:
         category=pl.col("categories").list.first().fill_null(pl.col("main_category")),
         price="price_value",
     )
+
+
+PARTS = dump_parts(KIND, reviews, REVIEW_FIELDS, REVIEW_KEY, meta, META_FIELDS, RELATIONS)
