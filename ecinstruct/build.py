@@ -475,10 +475,9 @@ def _build_into(
         records_part = []
 
         def start_report() -> None:
-            if handover is not None:
-                job = (tmp, _as_json(task_part))
-                child = parallel.beside("quality.report", handover / "report", job)
-                records_part.append(stack.enter_context(child))
+            job = (tmp, _as_json(task_part))
+            child = parallel.beside("quality.report", handover / "report", job)
+            records_part.append(stack.enter_context(child))
 
         clock.restart()
         start_imports()  # a build with no tasks to build
@@ -496,7 +495,7 @@ def _build_into(
             tasks={task.name: task for task in tasks},
             audit_report=report,
             release_tables=True,
-            after_tables=start_report,
+            after_tables=None if handover is None else start_report,
         )
         del canonical
         clock.lap("quality_suites")
