@@ -10,6 +10,8 @@ import hashlib
 import json
 import os
 import shlex
+import shutil
+import socket
 import sys
 import tempfile
 import threading
@@ -345,14 +347,14 @@ def run(config: BuildConfig, argv: list[str] | None = None) -> dict:
         # A child's tables stay in this folder, mapped rather than read, for the whole build:
         # a second process building tasks maps the same files (see ecinstruct.parallel).
         handover = None
+        _clear_stale_handovers()
         if isolated:
             handover = Path(
                 stack.enter_context(
-                    tempfile.TemporaryDirectory(
-                        prefix="ecinstruct-tables-", ignore_cleanup_errors=True
-                    )
+                    tempfile.TemporaryDirectory(prefix=HANDOVER_PREFIX, ignore_cleanup_errors=True)
                 )
             )
+            (handover / HANDOVER_OWNER).write_text(_owner())
             canonical, provenance = load_isolated(specs, config.progress, folder=handover)
         else:
             canonical, provenance = load_canonical(specs, progress=config.progress)
@@ -375,6 +377,52 @@ def run(config: BuildConfig, argv: list[str] | None = None) -> dict:
                 handover=handover,
             )
     return manifest
+
+
+# The handover folders of large builds in the temporary folder, and the file naming the build
+# that owns one (host and process id).
+HANDOVER_PREFIX, HANDOVER_OWNER = "ecinstruct-tables-", "owner"
+
+
+def _owner(pid: int | None = None) -> str:
+    return f"{socket.gethostname()} {os.getpid() if pid is None else pid}"
+
+
+def _clear_stale_handovers(root: Path | None = None) -> list[Path]:
+    """Remove the handover folders (over a gigabyte on a large build) that builds killed
+    before they could clean up (SIGKILL, SIGTERM, a crash of the machine) left in the
+    temporary folder: those whose owner ran on this host and is gone. Folders without an
+    owner file, or owned elsewhere, are left alone. Says what it removed; returns it."""
+    from ecinstruct.progress import console
+
+    root = Path(tempfile.gettempdir()) if root is None else root
+    removed, size = [], 0
+    for folder in sorted(root.glob(HANDOVER_PREFIX + "*")):
+        try:
+            host, pid = (folder / HANDOVER_OWNER).read_text().split()
+            if host != socket.gethostname() or _alive(int(pid)):
+                continue
+        except (OSError, ValueError):
+            continue
+        size += sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    if removed:
+        console.print(
+            f"removed {len(removed)} table folder(s) ({size / 1e9:.1f} GB) that interrupted "
+            f"builds left in {root}"
+        )
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def _build_into(

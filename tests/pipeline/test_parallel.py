@@ -73,3 +73,35 @@ def test_no_worker_without_mapped_tables_or_a_second_task(tmp_path):
 
 def _timeless(tasks: dict) -> dict:
     return {k: {f: v for f, v in r.items() if "seconds" not in f} for k, r in tasks.items()}
+
+
+def test_table_folders_of_killed_builds_are_removed_and_no_other(tmp_path, capsys):
+    import socket
+    import subprocess
+    import sys
+
+    from ecinstruct import build
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    host = socket.gethostname()
+    owners = {
+        "stale": f"{host} {gone.pid}",  # its build was killed
+        "live": f"{host} {os.getpid()}",
+        "foreign": "another-host 1",  # a build on another machine sharing the folder
+        "starting": None,  # no owner file yet
+    }
+    for name, owner in owners.items():
+        folder = tmp_path / f"{build.HANDOVER_PREFIX}{name}"
+        (folder / "tasks").mkdir(parents=True)
+        (folder / "reviews.arrow").write_bytes(b"x" * 1000)
+        if owner is not None:
+            (folder / build.HANDOVER_OWNER).write_text(owner)
+    (tmp_path / "unrelated").mkdir()
+    removed = build._clear_stale_handovers(tmp_path)
+    assert [p.name for p in removed] == [f"{build.HANDOVER_PREFIX}stale"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [*(f"{build.HANDOVER_PREFIX}{n}" for n in ("live", "foreign", "starting")), "unrelated"]
+    )
+    assert "removed 1 table folder(s)" in capsys.readouterr().err
+    assert build._clear_stale_handovers(tmp_path) == []
