@@ -390,7 +390,7 @@ def _owner(pid: int | None = None) -> str:
 
 def _clear_stale_handovers(root: Path | None = None) -> list[Path]:
     """Remove the handover folders (over a gigabyte on a large build) that builds killed
-    before they could clean up (SIGKILL, SIGTERM, a crash of the machine) left in the
+    before they could clean up (SIGKILL, out of memory, a crash of the machine) left in the
     temporary folder: those whose owner ran on this host and is gone. Folders without an
     owner file, or owned elsewhere, are left alone. Says what it removed; returns it."""
     from ecinstruct.progress import console

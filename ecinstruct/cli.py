@@ -149,9 +149,22 @@ def publish(
     do_publish(folder, repo_id, revision=revision, tag=tag, private=private, dry_run=dry_run)
 
 
+class Terminated(BaseException):
+    """SIGTERM (`kill`, a job scheduler's time limit), raised where the program is, so that it
+    cleans up as for Ctrl-C: partial output, temporary folders and child processes go. Not an
+    Exception, so that nothing on the way takes it for an error it could handle."""
+
+
+def _terminate(signum, frame) -> None:
+    raise Terminated
+
+
 def main() -> None:
+    import signal
+
     from ecinstruct.build import BuildFailed
 
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         app()
     except UserError as e:
@@ -163,3 +176,6 @@ def main() -> None:
     except KeyboardInterrupt:
         console.print("interrupted; earlier output left as it was")
         raise SystemExit(130) from None
+    except Terminated:
+        console.print("terminated; earlier output left as it was")
+        raise SystemExit(143) from None

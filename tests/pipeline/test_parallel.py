@@ -21,7 +21,9 @@ two_cores = pytest.mark.skipif(
 
 
 @two_cores
-def test_a_build_in_two_processes_is_byte_identical(small_build, sample_toml, tmp_path, monkeypatch):
+def test_a_build_in_two_processes_is_byte_identical(
+    small_build, sample_toml, tmp_path, monkeypatch
+):
     out, manifest = small_build
     cores = os.sched_getaffinity(0)
     # Every build loads in a child then, so the tables are mapped files and a worker can start.
@@ -105,3 +107,28 @@ def test_table_folders_of_killed_builds_are_removed_and_no_other(tmp_path, capsy
     )
     assert "removed 1 table folder(s)" in capsys.readouterr().err
     assert build._clear_stale_handovers(tmp_path) == []
+
+
+def test_a_terminated_build_cleans_up_like_an_interrupted_one(sample_toml, tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    root = os.path.dirname(os.path.dirname(parallel.__file__))
+    out = tmp_path / "ds"
+    cmd = [sys.executable, "-m", "ecinstruct", "build", "--sources", str(sample_toml),
+           "--out", str(out), "--per-task", "200", "--no-progress"]  # fmt: skip
+    proc = subprocess.Popen(
+        cmd, cwd=root, env=parallel.child_env(), stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 120
+    # Once the output's temporary sibling exists, the build is writing into it.
+    while not list(tmp_path.glob(".ds.tmp-*")) and proc.poll() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143, err[-2000:]
+    assert "terminated; earlier output left as it was" in err
+    assert list(tmp_path.iterdir()) == []  # neither the output nor its temporary sibling
