@@ -384,8 +384,8 @@ def run(config: BuildConfig, argv: list[str] | None = None) -> dict:
 HANDOVER_PREFIX, HANDOVER_OWNER = "ecinstruct-tables-", "owner"
 
 
-def _owner(pid: int | None = None) -> str:
-    return f"{socket.gethostname()} {os.getpid() if pid is None else pid}"
+def _owner() -> str:
+    return f"{socket.gethostname()} {os.getpid()}"
 
 
 def _clear_stale_handovers(root: Path | None = None) -> list[Path]:
@@ -409,8 +409,8 @@ def _clear_stale_handovers(root: Path | None = None) -> list[Path]:
         removed.append(folder)
     if removed:
         console.print(
-            f"removed {len(removed)} table folder(s) ({size / 1e9:.1f} GB) that interrupted "
-            f"builds left in {root}"
+            f"removed {len(removed)} table folder(s) ({size / 1e9:.1f} GB) that killed builds "
+            f"left in {root}"
         )
     return removed
 
