@@ -41,6 +41,17 @@ def child_env() -> dict[str, str]:
     return env
 
 
+def launch(module: str, folder: Path, job: object) -> subprocess.Popen:
+    """Start `python -m module FOLDER` with `job` pickled into FOLDER (see `job_of`)."""
+    (folder / "job.pickle").write_bytes(pickle.dumps(job))
+    return subprocess.Popen([sys.executable, "-m", module, str(folder)], env=child_env())
+
+
+def job_of(folder: Path):
+    """In a child started by `launch`: the job it was given."""
+    return pickle.loads((folder / "job.pickle").read_bytes())
+
+
 def _cores() -> list[int]:
     return sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
 
@@ -129,9 +140,7 @@ def worker(
     ood.write_ipc(folder / "ood.arrow")
     names.to_frame("name").write_ipc(folder / "names.arrow")
     job = (config, [t.name for t in tasks], theirs, cores, str(handover))
-    (folder / "job.pickle").write_bytes(pickle.dumps(job))
-    code = [sys.executable, "-m", "ecinstruct.parallel", str(folder)]
-    proc = subprocess.Popen(code, env=child_env())
+    proc = launch("ecinstruct.parallel", folder, job)
     everything = set(cores)
     _pin(mine)
     # The cores come back the moment the worker ends, not when this process next looks.
@@ -147,12 +156,11 @@ def worker(
 
 @contextmanager
 def beside(module: str, folder: Path, job: object) -> Iterator[Callable[[], object]]:
-    """Run `python -m module FOLDER` on `job` (pickled into FOLDER, a new folder) while the
+    """Run `python -m module FOLDER` on `job` (see `launch`; FOLDER is made new) while the
     block runs; yields a function that waits for the child's outcome (see `answer`). A child
     still running when the block ends is stopped."""
     folder.mkdir()
-    (folder / "job.pickle").write_bytes(pickle.dumps(job))
-    proc = subprocess.Popen([sys.executable, "-m", module, str(folder)], env=child_env())
+    proc = launch(module, folder, job)
     try:
         yield lambda: outcome_of(folder, proc.wait(), f"the child process {module}")
     finally:
@@ -191,7 +199,7 @@ def outcome_of(folder: Path, status: int | None, doing: str):
 
 
 def main(folder: Path) -> None:
-    config, names, cores, everything, handover = pickle.loads((folder / "job.pickle").read_bytes())
+    config, names, cores, everything, handover = job_of(folder)
     # Pinned first, then released if the build has already built its own tasks.
     _pin(set(cores))
     if (folder / "unpinned").exists():

@@ -192,11 +192,9 @@ def write_report(folder: Path, ctx: dict | None = None) -> list[Path]:
 def _child(folder: Path) -> None:
     """`python -m quality.report JOB`: `records_context` of the dataset folder and manifest
     pickled into JOB, answered there (see ecinstruct.parallel.answer)."""
-    import pickle
+    from ecinstruct.parallel import answer, job_of
 
-    from ecinstruct.parallel import answer
-
-    dataset, manifest = pickle.loads((folder / "job.pickle").read_bytes())
+    dataset, manifest = job_of(folder)
     answer(folder, lambda: records_context(dataset, manifest))
 
 

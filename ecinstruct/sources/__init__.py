@@ -158,18 +158,19 @@ def load_isolated(
     stay there and the tables are memory-mapped from them (`map_tables`): nothing is copied,
     and another process mapping the same files shares the memory. Without it they are read
     from a temporary folder into memory."""
-    import pickle
-    import subprocess
-    import sys
     import tempfile
 
-    from ecinstruct.parallel import child_env, outcome_of
+    from ecinstruct.parallel import launch, outcome_of
 
     with tempfile.TemporaryDirectory(prefix="ecinstruct-load-") as tmp:
         work = folder if folder is not None else Path(tmp)
-        (work / "job.pickle").write_bytes(pickle.dumps((list(specs), progress)))
-        code = [sys.executable, "-m", "ecinstruct.sources.isolated", str(work)]
-        status = subprocess.run(code, env=child_env()).returncode
+        child = launch("ecinstruct.sources.isolated", work, (list(specs), progress))
+        try:
+            status = child.wait()
+        except BaseException:  # Ctrl-C, SIGTERM: the child goes too
+            child.kill()
+            child.wait()
+            raise
         kinds, provenance = outcome_of(work, status, "loading the sources in a child process")
         canonical = Canonical()
         canonical.kinds = set(kinds)

@@ -8,16 +8,15 @@ the parent reports.
 
 from __future__ import annotations
 
-import pickle
 import sys
 from pathlib import Path
 
-from ecinstruct.parallel import answer
+from ecinstruct.parallel import answer, job_of
 from ecinstruct.sources import load_into
 
 
 def main(folder: Path) -> None:
-    specs, progress = pickle.loads((folder / "job.pickle").read_bytes())
+    specs, progress = job_of(folder)
     answer(folder, lambda: load_into(specs, folder, progress))
 
 
