@@ -518,14 +518,15 @@ def _build_into(
     task_part = {"tasks": {r.task: r.__dict__ for r in results}, "quality": quality}
     with contextlib.ExitStack() as stack:
         # On a large build a child process makes the report's tables and figures of the
-        # records (seconds of plotting) on a core the record suites leave idle: it starts once
-        # the canonical tables' suites are done and their memory is back.
-        records_part = []
-
-        def start_report() -> None:
+        # records (seconds of plotting) on a core the suites leave idle. It starts now and
+        # imports its libraries beside the canonical tables' suites, but reads the records
+        # only once those suites are done and the tables' memory is back.
+        report_child = None
+        if handover is not None:
             job = (tmp, _as_json(task_part))
-            child = parallel.beside("quality.report", handover / "report", job)
-            records_part.append(stack.enter_context(child))
+            report_child = stack.enter_context(
+                parallel.beside("quality.report", handover / "report", job)
+            )
 
         clock.restart()
         start_imports()  # a build with no tasks to build
@@ -543,7 +544,7 @@ def _build_into(
             tasks={task.name: task for task in tasks},
             audit_report=report,
             release_tables=True,
-            after_tables=None if handover is None else start_report,
+            after_tables=None if report_child is None else report_child.go,
         )
         del canonical
         clock.lap("quality_suites")
@@ -579,7 +580,7 @@ def _build_into(
         report_ctx = build_report_context(
             tmp,
             _as_json(manifest),
-            records_part=records_part[0]() if records_part else None,
+            records_part=None if report_child is None else report_child.outcome(),
             name=Path(config.out).resolve().name,
         )
         clock.lap("quality_report")

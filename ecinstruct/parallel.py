@@ -154,19 +154,47 @@ def worker(
         watcher.join()
 
 
+class Child:
+    """A child process started by `beside`, seen from the parent."""
+
+    def __init__(self, module: str, folder: Path, proc: subprocess.Popen) -> None:
+        self.module, self.folder, self.proc = module, folder, proc
+
+    def go(self) -> None:
+        """Let the child start its work (see `wait_to_go`)."""
+        (self.folder / "go").touch()
+
+    def outcome(self):
+        """Let the child go if it is still held, wait for it and return its outcome (see
+        `answer`)."""
+        self.go()
+        return outcome_of(self.folder, self.proc.wait(), f"the child process {self.module}")
+
+
 @contextmanager
-def beside(module: str, folder: Path, job: object) -> Iterator[Callable[[], object]]:
+def beside(module: str, folder: Path, job: object) -> Iterator[Child]:
     """Run `python -m module FOLDER` on `job` (see `launch`; FOLDER is made new) while the
-    block runs; yields a function that waits for the child's outcome (see `answer`). A child
-    still running when the block ends is stopped."""
+    block runs. The child may start early, import what it needs and wait for `Child.go`
+    (`wait_to_go`) before its work takes memory. A child still running when the block ends
+    is stopped."""
     folder.mkdir()
     proc = launch(module, folder, job)
     try:
-        yield lambda: outcome_of(folder, proc.wait(), f"the child process {module}")
+        yield Child(module, folder, proc)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def wait_to_go(folder: Path) -> None:
+    """In a child started by `beside`: wait until the parent lets it go. A child whose
+    parent has died (killed outright: nobody will let it go) exits."""
+    parent = os.getppid()
+    while not (folder / "go").exists():
+        if os.getppid() != parent:
+            sys.exit(1)
+        time.sleep(0.02)
 
 
 def answer(folder: Path, work: Callable[[], object]) -> None:

@@ -191,10 +191,12 @@ def write_report(folder: Path, ctx: dict | None = None) -> list[Path]:
 
 def _child(folder: Path) -> None:
     """`python -m quality.report JOB`: `records_context` of the dataset folder and manifest
-    pickled into JOB, answered there (see ecinstruct.parallel.answer)."""
-    from ecinstruct.parallel import answer, job_of
+    pickled into JOB, answered there (see ecinstruct.parallel.answer) once the parent lets
+    it go; the imports (seconds of them) are done by then."""
+    from ecinstruct.parallel import answer, job_of, wait_to_go
 
     dataset, manifest = job_of(folder)
+    wait_to_go(folder)
     answer(folder, lambda: records_context(dataset, manifest))
 
 

@@ -132,3 +132,16 @@ def test_a_terminated_build_cleans_up_like_an_interrupted_one(sample_toml, tmp_p
     assert proc.returncode == 143, err[-2000:]
     assert "terminated; earlier output left as it was" in err
     assert list(tmp_path.iterdir()) == []  # neither the output nor its temporary sibling
+
+
+def test_a_child_beside_waits_until_it_is_let_go(tmp_path):
+    import threading
+    import time
+
+    waiting = threading.Thread(target=parallel.wait_to_go, args=(tmp_path,))
+    waiting.start()
+    time.sleep(0.3)
+    assert waiting.is_alive()  # held: the parent has not let it go
+    parallel.Child("m", tmp_path, None).go()
+    waiting.join(timeout=5)
+    assert not waiting.is_alive()
