@@ -39,19 +39,18 @@ LSH_WEIGHTS = (0.02, 0.98)
 
 @cache
 def _permutations() -> tuple[np.ndarray, np.ndarray]:
-    from datasketch import MinHash
+    """The affine permutations h -> a * h + b (mod 2^32) that ``datasketch.MinHash(NUM_PERM,
+    SEED, scheme="affine32")`` draws (odd multipliers), drawn the same way here: importing
+    datasketch would cost each process most of a second (a test compares the two)."""
+    gen = np.random.RandomState(SEED)
+    a = gen.randint(0, 1 << 31, NUM_PERM, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, NUM_PERM, dtype=np.uint32)
+    return a, b
 
-    a, b = MinHash(num_perm=NUM_PERM, seed=SEED, scheme="affine32").permutations
-    return a.astype(np.uint32), b.astype(np.uint32)
 
-
-@cache
-def bands(threshold: float = THRESHOLD) -> tuple[int, int]:
-    """(b, r): number of bands and rows per band, as datasketch's MinHashLSH chooses them."""
-    from datasketch import MinHashLSH
-
-    lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM, weights=LSH_WEIGHTS)
-    return lsh.b, lsh.r
+# (b, r): bands and rows per band, as datasketch's MinHashLSH chooses them for THRESHOLD,
+# NUM_PERM and LSH_WEIGHTS (a test asks it).
+BANDS = (10, 12)
 
 
 def _fmix32(h: np.ndarray) -> np.ndarray:
@@ -223,7 +222,7 @@ def _workers(n_shingles: int) -> int:
 
 def _band_keys(sig: np.ndarray, rows: np.ndarray) -> pl.DataFrame:
     """One row per (text, band): the band's key; `rows` are the texts' ids."""
-    b, r = bands()
+    b, r = BANDS
     frames = []
     for band in range(b):
         part = sig[:, band * r : (band + 1) * r].astype(np.uint64)

@@ -171,6 +171,13 @@ def test_signatures_equal_datasketch_minhash():
         assert np.array_equal(m.hashvalues, sig[i])
 
 
+def test_band_layout_is_the_one_datasketch_picks():
+    from datasketch import MinHashLSH
+
+    lsh = MinHashLSH(threshold=dedup.THRESHOLD, num_perm=dedup.NUM_PERM, weights=dedup.LSH_WEIGHTS)
+    assert (lsh.b, lsh.r) == dedup.BANDS
+
+
 def test_remembered_signatures_equal_fresh_ones_and_the_memo_stays_bounded():
     memo = dedup._Memo(limit=6)
     texts = pl.Series([_long(5, 30), "two words", "", None, "two words", _long(7, 12)])
