@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from collections.abc import Callable, Mapping
 
 import numpy as np
@@ -86,6 +87,27 @@ def _skip_fingerprint() -> None:
         engine.HASH_THRESHOLD = 0
 
 
+def _unique_without_pandas(df: pl.DataFrame, exp: Exp) -> bool:
+    """Whether polars finds every row's key of a compound-uniqueness expectation distinct
+    (nulls equal), so that great-expectations would pass it. Only then is it not asked: its
+    pandas `duplicated` over two million rows of text keys (the reviews' review_id, source)
+    took 1.3 s, polars 0.1 s. A key with repeats goes to great-expectations as before, for
+    its counts and examples; so do float keys (-0.0 and 0.0 are one value to pandas)."""
+    if exp.kind != "ExpectCompoundColumnsToBeUnique" or not exp.columns:
+        return False
+    dtypes = [df.schema[c] for c in exp.columns]
+    if not all(t == pl.String or t.is_integer() for t in dtypes):
+        return False
+    return bool(df.select(pl.struct(exp.columns).is_unique().all()).item())
+
+
+def _passed_row(suite: str, exp: Exp) -> dict:
+    """The row great-expectations gives a passed expectation (see `_Runner.run`)."""
+    kind = re.sub(r"(?<!^)(?=[A-Z])", "_", exp.kind).lower()
+    name = f"{kind}({', '.join(exp.columns)})"
+    return result_row(suite, name, True, 0, [], exp.severity, exp.why)
+
+
 class _Runner:
     """One ephemeral great-expectations context for a whole run."""
 
@@ -127,9 +149,15 @@ class _Runner:
             for c in missing
         ]
         exps = [e for e in exps if not any(c in missing for c in e.columns)]
-        if not exps:
-            return rows
-        index = [c for c in index if c in df.columns]
+        # One row per expectation, in the order of `exps`.
+        made = {id(e): _passed_row(suite, e) for e in exps if _unique_without_pandas(df, e)}
+        asked = [e for e in exps if id(e) not in made]
+        if asked:
+            made |= self._ask(suite, df, asked, [c for c in index if c in df.columns])
+        return rows + [made[id(e)] for e in exps]
+
+    def _ask(self, suite: str, df: pl.DataFrame, exps: list[Exp], index: list[str]) -> dict:
+        """great-expectations' verdict on each of `exps`, as rows keyed by id(exp)."""
         shown = [c for e in exps for c in e.show]
         frame = _pandas(df, [*index, *shown, *(c for e in exps for c in e.columns)])
         # Pass/fail first (half the cost); counts and examples only for what failed.
@@ -143,14 +171,15 @@ class _Runner:
                 "unexpected_index_column_names": list(dict.fromkeys(index + shown)),
             }
             details = {id(e): r for e, r in self._validate(suite, frame, failed, fmt)}
+        rows = {}
         for exp, res in first:
             res = details.get(id(exp), res)
             name = f"{res.expectation_config.type}({', '.join(exp.columns)})"
             info = res.result or {}
             if res.exception_info and res.exception_info.get("raised_exception"):
                 msg = res.exception_info.get("exception_message", "error")
-                rows.append(
-                    result_row(suite, name, False, 0, [{"error": msg}], exp.severity, exp.why)
+                rows[id(exp)] = result_row(
+                    suite, name, False, 0, [{"error": msg}], exp.severity, exp.why
                 )
                 continue
             keep = {*index, *exp.show, *exp.columns}
@@ -161,8 +190,8 @@ class _Runner:
             if not res.success and not examples and "observed_value" in info:
                 examples = [{"observed_value": info["observed_value"]}]
             count = info.get("unexpected_count") or (0 if res.success else 1)
-            rows.append(
-                result_row(suite, name, res.success, count, examples, exp.severity, exp.why)
+            rows[id(exp)] = result_row(
+                suite, name, res.success, count, examples, exp.severity, exp.why
             )
         return rows
 

@@ -191,3 +191,30 @@ def test_registry_matches_the_output_contract(tasks):
         assert (task.n_options or len(task.options or ())) == (
             want.n_options or len(want.options or ())
         ), name
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [
+        {"product_id": ["A", "B", "C"], "source": ["s", "s", "t"]},  # unique: polars decides
+        {"product_id": ["A", "B", "B"], "source": ["s", "t", "t"]},  # repeated: GE counts
+        {"product_id": [None, None, "B"], "source": ["s", "s", "s"]},  # missing ids repeat
+        {"product_id": [None, "A", "B"], "source": ["s", "s", "s"]},
+    ],
+)
+def test_compound_keys_polars_finds_unique_get_the_row_great_expectations_gives(
+    keys, monkeypatch
+):
+    from quality import suites
+    from quality.specs import TABLE_KEYS, TABLE_SUITES
+
+    products = conform(pl.DataFrame(keys | {"price": [1.0, 2.0, 3.0]}), "products")
+
+    def rows():
+        return suites._Runner().run(
+            "table:products", products, TABLE_SUITES["products"], TABLE_KEYS["products"]
+        )
+
+    shortcut = rows()
+    monkeypatch.setattr(suites, "_unique_without_pandas", lambda df, exp: False)
+    assert shortcut == rows()
