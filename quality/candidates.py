@@ -18,7 +18,7 @@ import polars as pl
 
 from ecinstruct.tasks.base import Task
 from quality import dedup, language, pii
-from quality.text import n_words, normalise
+from quality.text import n_words, normalise, tokens
 
 Check = Callable[[Task, pl.DataFrame], tuple[pl.DataFrame, dict]]
 
@@ -82,11 +82,21 @@ def english_only(task: Task, df: pl.DataFrame) -> tuple[pl.DataFrame, dict]:
     """Drop clearly non-English inputs (and free-text answers); see quality.language."""
     usable = df.filter(USABLE)
     text = usable["input"].fill_null("")
+    words = _input_words(usable)
     if task.output_format == "text":
-        text = text + "\n" + usable["output"].fill_null("")
-    flags, stats = language.non_english(text)
+        text, words = text + "\n" + usable["output"].fill_null(""), None
+    flags, stats = language.non_english(text, words)
     df, n = _drop(df, _on_usable(df, flags.to_numpy()), "non_english")
     return df, {"dropped": {"non_english": n}, **stats}
+
+
+# The words of each usable row's input (quality.text.tokens), computed once by
+# `check_candidates` for the checks that all split the same inputs into words.
+WORDS = "_input_words"
+
+
+def _input_words(df: pl.DataFrame) -> pl.Series | None:
+    return df[WORDS] if WORDS in df.columns else None
 
 
 def _keep_order(df: pl.DataFrame) -> np.ndarray:
@@ -103,7 +113,11 @@ def _keep_order(df: pl.DataFrame) -> np.ndarray:
 def exact_duplicates(task: Task, df: pl.DataFrame) -> tuple[pl.DataFrame, dict]:
     """Inputs equal after normalisation (case, punctuation, spacing): the first is kept."""
     order = _keep_order(df)
-    key = df.select(normalise(pl.col("input").gather(order)).alias("k"))["k"]
+    words = _input_words(df)
+    if words is None:
+        key = df.select(normalise(pl.col("input").gather(order)).alias("k"))["k"]
+    else:
+        key = words.gather(order).list.join(" ")
     dup = ~key.is_first_distinct().to_numpy()
     mask = np.zeros(df.height, bool)
     mask[order[dup]] = True
@@ -115,7 +129,11 @@ def near_duplicates(task: Task, df: pl.DataFrame) -> tuple[pl.DataFrame, dict]:
     """Inputs whose word 3-gram Jaccard similarity is >= 0.9 (field by field for JSON inputs;
     MinHash finds the candidates, exact sets confirm them): the first in content order is kept."""
     order = _keep_order(df)
-    drop, stats = dedup.near_duplicates(df["input"].gather(order).fill_null(""))
+    words = _input_words(df)
+    drop, stats = dedup.near_duplicates(
+        df["input"].gather(order).fill_null(""),
+        words=None if words is None else words.gather(order),
+    )
     mask = np.zeros(df.height, bool)
     mask[order[drop]] = True
     df, n = _drop(df, pl.Series(mask), "near_duplicate")
@@ -149,13 +167,15 @@ def check_candidates(
     # own and their reasons written back in place.
     df, full, positions = cands, None, None
     for name, check in CHECKS.items():
+        # The first check after the scrub is also timed for gathering the usable rows and
+        # splitting their (scrubbed) inputs into words, which the later checks share.
+        start = time.perf_counter()
         if check is not scrub_pii and full is None:
             full = df
             positions = full.select(USABLE.arg_true()).to_series()
-            df = full.gather(positions)
+            df = full.gather(positions).with_columns(tokens(pl.col("input")).alias(WORDS))
         if check is scrub_pii and names:
             check = partial(scrub_pii, names=names)
-        start = time.perf_counter()
         df, stats = check(task, df)
         stats["seconds"] = round(time.perf_counter() - start, 3)
         checks[name] = stats

@@ -62,15 +62,14 @@ def _fmix32(h: np.ndarray) -> np.ndarray:
     return h ^ (h >> np.uint32(16))
 
 
-def shingle_hashes(texts: pl.Series) -> tuple[np.ndarray, np.ndarray]:
-    """(doc index, 32-bit hash) of every word n-gram shingle of the normalised texts."""
-    words = (
-        pl.DataFrame({"t": texts})
-        .select(tokens(pl.col("t")).alias("w"))
-        .with_row_index("doc")
-        .explode("w")
-        .drop_nulls("w")
-    )
+def shingle_hashes(
+    texts: pl.Series, words: pl.Series | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(doc index, 32-bit hash) of every word n-gram shingle of the normalised texts; `words`:
+    their `tokens`, when the caller has them."""
+    if words is None:
+        words = pl.DataFrame({"t": texts}).select(tokens(pl.col("t")))["t"]
+    words = pl.DataFrame({"w": words}).with_row_index("doc").explode("w").drop_nulls("w")
     if words.is_empty():
         return np.zeros(0, np.int64), np.zeros(0, np.uint32)
     doc = words["doc"].to_numpy().astype(np.int64)
@@ -93,17 +92,17 @@ def shingle_hashes(texts: pl.Series) -> tuple[np.ndarray, np.ndarray]:
     return doc[keep], h[keep]
 
 
-def signatures(texts: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+def signatures(texts: pl.Series, words: pl.Series | None = None) -> tuple[np.ndarray, np.ndarray]:
     """MinHash matrix (n x NUM_PERM, uint32) and a mask of texts that have any shingle.
 
     A text seen by a recent call is not hashed again (see `_Memo`): a build checks a task's
     inputs for near-duplicates, then decontaminates the same inputs, and its suites check them
-    once more."""
-    return _MEMO.signatures(texts)
+    once more. `words`: the texts' `tokens`, when the caller has them."""
+    return _MEMO.signatures(texts, words)
 
 
-def _compute(texts: pl.Series) -> tuple[np.ndarray, np.ndarray]:
-    doc, h = shingle_hashes(texts)
+def _compute(texts: pl.Series, words: pl.Series | None = None) -> tuple[np.ndarray, np.ndarray]:
+    doc, h = shingle_hashes(texts, words)
     return signatures_of(doc, h, len(texts))
 
 
@@ -127,7 +126,9 @@ class _Memo:
             pl.col("t").hash(seed=11).alias("a"), pl.col("t").hash(seed=12).alias("b")
         )
 
-    def signatures(self, texts: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+    def signatures(
+        self, texts: pl.Series, words: pl.Series | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         keys = self.key_frame(texts)
         slot = keys.join(
             self.keys.with_row_index("slot"), on=["a", "b"], how="left", maintain_order="left"
@@ -140,7 +141,9 @@ class _Memo:
             sig[known], has[known] = self.sig[slots], self.has[slots]
         new = np.flatnonzero(~known)
         if len(new):
-            sig[new], has[new] = _compute(texts.gather(new))
+            sig[new], has[new] = _compute(
+                texts.gather(new), None if words is None else words.gather(new)
+            )
             self._add(keys[new], sig[new], has[new])
         return sig, has
 
@@ -284,13 +287,16 @@ def _verify(texts: list[str], sig: np.ndarray, left, right, threshold: float) ->
     return ok
 
 
-def near_duplicates(texts: pl.Series, threshold: float = THRESHOLD) -> tuple[np.ndarray, dict]:
+def near_duplicates(
+    texts: pl.Series, threshold: float = THRESHOLD, words: pl.Series | None = None
+) -> tuple[np.ndarray, dict]:
     """Indices of texts to drop: all but the first (lowest index) of each near-duplicate cluster.
 
     Clusters are connected components of verified pairs, so a chain a~b~c keeps only a.
+    `words`: the texts' `tokens`, when the caller has them.
     """
     n = len(texts)
-    sig, has = signatures(texts)
+    sig, has = signatures(texts, words)
     rows = np.flatnonzero(has)
     keys = _band_keys(sig[rows], rows)
     if keys.is_empty():

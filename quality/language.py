@@ -93,11 +93,13 @@ def _top_languages(words: set[str]) -> set[str]:
 FOREIGN = frozenset().union(*(v for k, v in FUNCTION_WORDS.items() if k != "en"))
 
 
-def _evidence(texts: pl.Series) -> pl.DataFrame:
-    """Per text: _n_en, _n_foreign, _n_words, _non_latin (letters), cheap enough for every row."""
+def _evidence(texts: pl.Series, words: pl.Series | None = None) -> pl.DataFrame:
+    """Per text: _n_en, _n_foreign, _n_words, _non_latin (letters), cheap enough for every row.
+    `words`: the texts' `tokens`, when the caller has them."""
+    w = tokens(pl.col("t")) if words is None else pl.lit(words)
     return (
         pl.DataFrame({"t": texts})
-        .with_columns(tokens(pl.col("t")).alias("_w"))
+        .with_columns(w.alias("_w"))
         .with_columns(
             pl.col("_w")
             .list.eval(pl.element().is_in(list(FUNCTION_WORDS["en"])))
@@ -139,9 +141,10 @@ def _decide(df: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def non_english(texts: pl.Series) -> tuple[pl.Series, dict]:
-    """Boolean Series: True where the text is clearly not English; plus counts for the report."""
-    ev = _evidence(texts).with_row_index("_i")
+def non_english(texts: pl.Series, words: pl.Series | None = None) -> tuple[pl.Series, dict]:
+    """Boolean Series: True where the text is clearly not English; plus counts for the report.
+    `words`: the texts' `tokens`, when the caller has them."""
+    ev = _evidence(texts, words).with_row_index("_i")
     maybe = (pl.col("_n_foreign") >= MIN_FOREIGN) | (pl.col("_non_latin") >= MIN_NON_LATIN_LETTERS)
     df = _decide(ev.filter(maybe))
     flags = np.zeros(len(texts), bool)

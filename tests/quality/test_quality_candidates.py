@@ -87,6 +87,29 @@ def test_each_check_drops_with_its_reason(make_task):
     assert out.schema == pl.Schema(CANDIDATE_SCHEMA)
 
 
+@pytest.mark.parametrize("task", ["sentiment_analysis", "answer_generation"])
+def test_checks_sharing_the_inputs_words_judge_as_each_splitting_its_own(
+    make_task, task, monkeypatch
+):
+    from quality import candidates
+
+    review = _long(3, 60)
+    rows = [
+        {"input": review},
+        {"input": review.upper() + "!"},
+        {"input": review.replace("word", "other", 1)},
+        {"input": "Este producto es muy bueno, lo compré para mi hijo y le encanta mucho."},
+        {"input": None},
+        {"input": '{"title": "A \\"quoted\\" lamp", "text": "bright and warm light"}'},
+        {"input": _long(4, 25)},
+    ]
+    shared, shared_stats = check_candidates(make_task(task), _cands(rows))
+    monkeypatch.setattr(candidates, "_input_words", lambda df: None)
+    own, own_stats = check_candidates(make_task(task), _cands(rows))
+    assert shared.equals(own)
+    assert shared_stats["dropped"] == own_stats["dropped"]
+
+
 def test_no_candidates_is_not_an_error(make_task):
     empty = pl.DataFrame(schema=CANDIDATE_SCHEMA)
     out, stats = check_candidates(make_task("sentiment_analysis"), empty)
