@@ -80,7 +80,9 @@ def min_words(task: Task, df: pl.DataFrame) -> tuple[pl.DataFrame, dict]:
 
 def english_only(task: Task, df: pl.DataFrame) -> tuple[pl.DataFrame, dict]:
     """Drop clearly non-English inputs (and free-text answers); see quality.language."""
-    usable = df.filter(USABLE)
+    # Only the columns it reads: a filter copies every column it keeps.
+    keep = ["input", "output", "drop_reason"] + ([WORDS] if WORDS in df.columns else [])
+    usable = df.select(keep).filter(USABLE)
     text = usable["input"].fill_null("")
     words = _input_words(usable)
     if task.output_format == "text":
@@ -103,7 +105,8 @@ def _keep_order(df: pl.DataFrame) -> np.ndarray:
     """Usable row positions in the order that decides which duplicate is kept: by content,
     so the choice does not depend on the order the builder produced rows in."""
     return (
-        df.with_row_index("_pos")
+        df.select("input", "output", "group", "drop_reason")
+        .with_row_index("_pos")
         .filter(USABLE)
         .sort("input", "output", "group", "_pos", nulls_last=True)["_pos"]
         .to_numpy()
