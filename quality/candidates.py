@@ -18,7 +18,7 @@ import polars as pl
 
 from ecinstruct.tasks.base import Task
 from quality import dedup, language, pii
-from quality.text import n_words, normalise, tokens
+from quality.text import n_words, tokens
 
 Check = Callable[[Task, pl.DataFrame], tuple[pl.DataFrame, dict]]
 
@@ -80,11 +80,11 @@ def min_words(task: Task, df: pl.DataFrame) -> tuple[pl.DataFrame, dict]:
 
 def english_only(task: Task, df: pl.DataFrame) -> tuple[pl.DataFrame, dict]:
     """Drop clearly non-English inputs (and free-text answers); see quality.language."""
+    rows = df["drop_reason"].is_null()
     # Only the columns it reads: a filter copies every column it keeps.
-    keep = ["input", "output", "drop_reason"] + ([WORDS] if WORDS in df.columns else [])
-    usable = df.select(keep).filter(USABLE)
+    usable = df.select("input", "output").filter(rows)
     text = usable["input"].fill_null("")
-    words = _input_words(usable)
+    words = _input_words(df).filter(rows)
     if task.output_format == "text":
         text, words = text + "\n" + usable["output"].fill_null(""), None
     flags, stats = language.non_english(text, words)
@@ -97,8 +97,11 @@ def english_only(task: Task, df: pl.DataFrame) -> tuple[pl.DataFrame, dict]:
 WORDS = "_input_words"
 
 
-def _input_words(df: pl.DataFrame) -> pl.Series | None:
-    return df[WORDS] if WORDS in df.columns else None
+def _input_words(df: pl.DataFrame) -> pl.Series:
+    """The words of each row's input: the shared column where `check_candidates` made it."""
+    if WORDS in df.columns:
+        return df[WORDS]
+    return df.select(tokens(pl.col("input")))["input"]
 
 
 def _keep_order(df: pl.DataFrame) -> np.ndarray:
@@ -116,11 +119,8 @@ def _keep_order(df: pl.DataFrame) -> np.ndarray:
 def exact_duplicates(task: Task, df: pl.DataFrame) -> tuple[pl.DataFrame, dict]:
     """Inputs equal after normalisation (case, punctuation, spacing): the first is kept."""
     order = _keep_order(df)
-    words = _input_words(df)
-    if words is None:
-        key = df.select(normalise(pl.col("input").gather(order)).alias("k"))["k"]
-    else:
-        key = words.gather(order).list.join(" ")
+    # The normalised input: its words joined by single spaces.
+    key = _input_words(df).gather(order).list.join(" ")
     dup = ~key.is_first_distinct().to_numpy()
     mask = np.zeros(df.height, bool)
     mask[order[dup]] = True
@@ -132,10 +132,8 @@ def near_duplicates(task: Task, df: pl.DataFrame) -> tuple[pl.DataFrame, dict]:
     """Inputs whose word 3-gram Jaccard similarity is >= 0.9 (field by field for JSON inputs;
     MinHash finds the candidates, exact sets confirm them): the first in content order is kept."""
     order = _keep_order(df)
-    words = _input_words(df)
     drop, stats = dedup.near_duplicates(
-        df["input"].gather(order).fill_null(""),
-        words=None if words is None else words.gather(order),
+        df["input"].gather(order).fill_null(""), words=_input_words(df).gather(order)
     )
     mask = np.zeros(df.height, bool)
     mask[order[drop]] = True

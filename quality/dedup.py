@@ -69,12 +69,12 @@ def shingle_hashes(
     their `tokens`, when the caller has them."""
     if words is None:
         words = pl.DataFrame({"t": texts}).select(tokens(pl.col("t")))["t"]
-    words = pl.DataFrame({"w": words}).with_row_index("doc").explode("w").drop_nulls("w")
-    if words.is_empty():
+    flat = pl.DataFrame({"w": words}).with_row_index("doc").explode("w").drop_nulls("w")
+    if flat.is_empty():
         return np.zeros(0, np.int64), np.zeros(0, np.uint32)
-    doc = words["doc"].to_numpy().astype(np.int64)
+    doc = flat["doc"].to_numpy().astype(np.int64)
     # polars' string hash: fast, and stable for a given polars version like the split hashes.
-    tok = words["w"].hash(seed=SEED).to_numpy()
+    tok = flat["w"].hash(seed=SEED).to_numpy()
     n = len(tok)
     start = np.r_[0, np.flatnonzero(np.diff(doc)) + 1]
     length = np.diff(np.r_[start, n])

@@ -1,4 +1,4 @@
-"""Text views shared by the checks: free text of a (possibly JSON) field, normalised text, words.
+"""Text views shared by the checks: free text of a (possibly JSON) field, its words.
 
 All are polars expressions so they run over whole frames at once.
 """
@@ -35,11 +35,6 @@ def tokens(expr: pl.Expr) -> pl.Expr:
         .str.split(" ")
         .list.eval(pl.element().filter(pl.element() != ""))
     )
-
-
-def normalise(expr: pl.Expr) -> pl.Expr:
-    """The words of the free text, lower-cased, joined by single spaces."""
-    return tokens(expr).list.join(" ")
 
 
 def n_words(expr: pl.Expr) -> pl.Expr:

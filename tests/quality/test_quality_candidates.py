@@ -92,6 +92,7 @@ def test_checks_sharing_the_inputs_words_judge_as_each_splitting_its_own(
     make_task, task, monkeypatch
 ):
     from quality import candidates
+    from quality.text import tokens
 
     review = _long(3, 60)
     rows = [
@@ -104,7 +105,9 @@ def test_checks_sharing_the_inputs_words_judge_as_each_splitting_its_own(
         {"input": _long(4, 25)},
     ]
     shared, shared_stats = check_candidates(make_task(task), _cands(rows))
-    monkeypatch.setattr(candidates, "_input_words", lambda df: None)
+    monkeypatch.setattr(
+        candidates, "_input_words", lambda df: df.select(tokens(pl.col("input")))["input"]
+    )
     own, own_stats = check_candidates(make_task(task), _cands(rows))
     assert shared.equals(own)
     assert shared_stats["dropped"] == own_stats["dropped"]
