@@ -31,7 +31,7 @@ from ecinstruct.tasks import REGISTRY
 from ecinstruct.tasks import common as task_steps
 from ecinstruct.tasks.base import Task, TaskContext
 from quality import candidates as quality_checks
-from quality import dedup
+from quality import dedup, pii
 
 # Canonical columns that name products, per table: the OOD universe is every product an
 # OOD-capable task can show. The catalogue (`products`) is not listed: a product only matters
@@ -122,7 +122,7 @@ def build_task(
     canonical: Canonical,
     ood: pl.DataFrame,
     config: BuildConfig,
-    reviewer_names: pl.Series | None = None,
+    reviewer_names: pii.KnownNames | pl.Series | None = None,
 ) -> tuple[TaskResult, pl.DataFrame, pl.DataFrame, dict]:
     """Returns the task's result line, its records, its dropped candidates and the statistics
     of its quality checks."""
@@ -450,7 +450,8 @@ def _build_into(
         ood_universe(canonical, tasks), ood_cats, config.ood_fraction, config.seed
     )
     results, all_records, task_quality = [], [], {}
-    names = canonical["reviews"]["reviewer_name"].drop_nulls().unique().sort()
+    # Scrubbed wherever they appear (quality.pii), picked out once for every task.
+    names = pii.KnownNames.of(canonical["reviews"]["reviewer_name"].drop_nulls().unique())
     # Dropped candidates (a million rows and more on a large build) go to disk task by task.
     dropped_file = writer.ParquetAppender(tmp / "dropped.parquet", DROPPED_SCHEMA)
     prefetch = [imports]

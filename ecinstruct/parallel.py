@@ -24,10 +24,14 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from ecinstruct.errors import UserError
+
+if TYPE_CHECKING:
+    from quality.pii import KnownNames
 
 
 def child_env() -> dict[str, str]:
@@ -123,7 +127,7 @@ def worker(
     tasks: list,
     config,
     ood: pl.DataFrame,
-    names: pl.Series,
+    reviewer_names: KnownNames,
     then: Callable[[], None] = lambda: None,
 ) -> Iterator[Worker | None]:
     """Start the worker on the second half of `tasks` and pin this process to half of the
@@ -138,8 +142,7 @@ def worker(
     folder = handover / "tasks"
     folder.mkdir()
     ood.write_ipc(folder / "ood.arrow")
-    names.to_frame("name").write_ipc(folder / "names.arrow")
-    job = (config, [t.name for t in tasks], theirs, cores, str(handover))
+    job = (config, [t.name for t in tasks], reviewer_names, theirs, cores, str(handover))
     proc = launch("ecinstruct.parallel", folder, job)
     everything = set(cores)
     _pin(mine)
@@ -227,7 +230,7 @@ def outcome_of(folder: Path, status: int | None, doing: str):
 
 
 def main(folder: Path) -> None:
-    config, names, cores, everything, handover = job_of(folder)
+    config, task_names, reviewer_names, cores, everything, handover = job_of(folder)
     # Pinned first, then released if the build has already built its own tasks.
     _pin(set(cores))
     if (folder / "unpinned").exists():
@@ -244,10 +247,9 @@ def main(folder: Path) -> None:
         canonical = Canonical()
         canonical.tables.update(map_tables(Path(handover), list(canonical.tables)))
         ood = pl.read_ipc(folder / "ood.arrow")
-        reviewer_names = pl.read_ipc(folder / "names.arrow").to_series()
-        for index in range(split(names), len(names)):
+        for index in range(split(task_names), len(task_names)):
             result, records, dropped, stats = build_task(
-                REGISTRY[names[index]], canonical, ood, config, reviewer_names
+                REGISTRY[task_names[index]], canonical, ood, config, reviewer_names
             )
             part = folder / f"{index}"
             part.mkdir()

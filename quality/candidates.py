@@ -50,7 +50,9 @@ def _on_usable(df: pl.DataFrame, flags: np.ndarray) -> pl.Series:
     return pl.Series(mask)
 
 
-def scrub_pii(task: Task, df: pl.DataFrame, names: Iterable[str | None] = ()) -> tuple:
+def scrub_pii(
+    task: Task, df: pl.DataFrame, names: Iterable[str | None] | pii.KnownNames = ()
+) -> tuple:
     """Replace e-mails, phones, URLs and names in free text (see quality.pii). Never drops.
 
     Outputs are scrubbed only for tasks without options: an option text is a label, and must
@@ -152,14 +154,18 @@ CHECKS: dict[str, Check] = {
 
 
 def check_candidates(
-    task: Task, cands: pl.DataFrame, *, reviewer_names: Iterable[str | None] = ()
+    task: Task,
+    cands: pl.DataFrame,
+    *,
+    reviewer_names: Iterable[str | None] | pii.KnownNames = (),
 ) -> tuple[pl.DataFrame, dict]:
     """Run every check on one task's candidates (CANDIDATE_SCHEMA); returns them and counts.
 
-    `reviewer_names` (e.g. the canonical reviews' `reviewer_name`) are scrubbed wherever they
-    appear in text, in addition to what the PII patterns find.
+    `reviewer_names` (e.g. the canonical reviews' `reviewer_name`, or those names prepared
+    once as `pii.KnownNames`) are scrubbed wherever they appear in text, in addition to what
+    the PII patterns find.
     """
-    names = list(reviewer_names)
+    names = pii.KnownNames.of(reviewer_names)
     usable_before = cands.select(USABLE.sum()).item()
     checks: dict[str, dict] = {}
     # Dropped rows are published, so PII scrubbing (first) sees every row; the other checks
@@ -175,7 +181,7 @@ def check_candidates(
             full = df
             positions = full.select(USABLE.arg_true()).to_series()
             df = full.gather(positions).with_columns(tokens(pl.col("input")).alias(WORDS))
-        if check is scrub_pii and names:
+        if check is scrub_pii and names.names:
             check = partial(scrub_pii, names=names)
         df, stats = check(task, df)
         stats["seconds"] = round(time.perf_counter() - start, 3)
@@ -199,7 +205,11 @@ def check_candidates(
 
 
 def scrub_dropped(
-    task: Task, dropped: pl.DataFrame, stats: dict, *, reviewer_names: Iterable[str | None] = ()
+    task: Task,
+    dropped: pl.DataFrame,
+    stats: dict,
+    *,
+    reviewer_names: Iterable[str | None] | pii.KnownNames = (),
 ) -> pl.DataFrame:
     """PII-scrub rows that were dropped before the checks (a builder's own drops, published
     with their reason), adding them to `stats` from `check_candidates` as if they had been

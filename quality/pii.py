@@ -27,6 +27,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import polars as pl
 
@@ -77,6 +78,25 @@ def _names_pattern(names: list[str]) -> re.Pattern | None:
     return re.compile(r"\b(?:" + "|".join(re.escape(n) for n in names) + r")(?!\w)")
 
 
+@dataclass(frozen=True)
+class KnownNames:
+    """Known names prepared once for many frames: the usable ones (`usable_names`, longest
+    first) and their pattern. Picking them out of a large review table's tens of thousands
+    of reviewer names costs more than scrubbing a task's candidates, so a build does it once,
+    not once per frame it scrubs."""
+
+    names: tuple[str, ...] = ()
+    pattern: re.Pattern | None = None
+
+    @classmethod
+    def of(cls, names: Iterable[str | None] | None) -> KnownNames:
+        """`names` prepared (returned as they are when they already are)."""
+        if isinstance(names, KnownNames):
+            return names
+        usable = usable_names(() if names is None else names)
+        return cls(tuple(usable), _names_pattern(usable))
+
+
 def scrub_text(text: str, counts: Counter, names: re.Pattern | None = None) -> str:
     for kind, pattern in _PATTERNS.items():
         text, n = pattern.subn(PLACEHOLDERS[kind], text)
@@ -125,14 +145,15 @@ def scrub_value(text: str | None, counts: Counter, names: re.Pattern | None = No
 
 
 def scrub_frame(
-    df: pl.DataFrame, columns: dict[str, pl.Expr], names: Iterable[str | None] = ()
+    df: pl.DataFrame, columns: dict[str, pl.Expr], names: Iterable[str | None] | KnownNames = ()
 ) -> tuple[pl.DataFrame, dict[str, int], int]:
-    """Scrub `columns` (name -> boolean expr saying which rows to scrub) in place.
+    """Scrub `columns` (name -> boolean expr saying which rows to scrub) in place; `names`
+    are known names (raw, or already prepared as `KnownNames`).
 
     Returns the frame, replacements per kind, and how many fields (row x column) changed.
     """
-    known = usable_names(names)
-    pattern = _names_pattern(known)
+    prepared = KnownNames.of(names)
+    known, pattern = list(prepared.names), prepared.pattern
     counts: Counter = Counter()
     changed = 0
     out = df

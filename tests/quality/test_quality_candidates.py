@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 
 from ecinstruct.tasks.base import CANDIDATE_SCHEMA, candidates
-from quality import dedup, language
+from quality import dedup, language, pii
 from quality.candidates import CHECKS, check_candidates, decontaminate
 
 SA_OPTIONS = ["very positive", "positive", "neutral", "negative", "very negative"]
@@ -173,15 +173,25 @@ def test_option_outputs_are_never_scrubbed(make_task):
     assert out["output"][0] == "yes"
 
 
-def test_known_reviewer_names_are_scrubbed_pseudonyms_are_not(make_task):
+@pytest.mark.parametrize("prepared", [False, True], ids=["raw", "prepared"])
+def test_known_reviewer_names_are_scrubbed_pseudonyms_are_not(make_task, prepared):
     rows = [{"input": "Jane Smith told me this is a great blender, says Amazon Customer too."}]
+    names = ["Jane Smith", "Amazon Customer", None, "jim", "Al Li Bo Wu"]
     out, stats = check_candidates(
         make_task("sentiment_analysis"),
         _cands(rows),
-        reviewer_names=["Jane Smith", "Amazon Customer", None, "jim"],
+        # A build picks the usable names out of the reviews once, for every task.
+        reviewer_names=pii.KnownNames.of(names) if prepared else names,
     )
     assert out["input"][0] == "[NAME] told me this is a great blender, says Amazon Customer too."
     assert stats["pii"]["name"] == 1
+
+
+def test_known_names_are_prepared_once():
+    known = pii.KnownNames.of(pl.Series(["Jane Smith", "Amazon Customer", "Jo Bo", None, "x"]))
+    assert known.names == ("Jane Smith", "Jo Bo")  # longest first
+    assert pii.KnownNames.of(known) is known
+    assert pii.KnownNames.of(None) == pii.KnownNames.of([]) == pii.KnownNames()
 
 
 def test_signatures_equal_datasketch_minhash():
