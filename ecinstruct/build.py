@@ -30,8 +30,11 @@ from ecinstruct.records import RECORD_SCHEMA, SPLITS
 from ecinstruct.tasks import REGISTRY
 from ecinstruct.tasks import common as task_steps
 from ecinstruct.tasks.base import Task, TaskContext
-from quality import candidates as quality_checks
-from quality import dedup, pii
+from quality import pii
+
+# quality.candidates and quality.dedup (numpy, scipy: half a second of imports) are imported
+# where they are first used, so that a large build starts its loading child without waiting
+# for them: they are imported while the child loads.
 
 # Canonical columns that name products, per table: the OOD universe is every product an
 # OOD-capable task can show. The catalogue (`products`) is not listed: a product only matters
@@ -126,6 +129,8 @@ def build_task(
 ) -> tuple[TaskResult, pl.DataFrame, pl.DataFrame, dict]:
     """Returns the task's result line, its records, its dropped candidates and the statistics
     of its quality checks."""
+    from quality import candidates as quality_checks
+
     start = time.perf_counter()
     empty = [t for t in task.tables if canonical[t].is_empty()]
     if empty:
@@ -221,6 +226,8 @@ def checked_window(
     quotas (see WINDOW_FACTOR); the rest are marked over_quota unchecked. When the checks leave
     a split short while unchecked rows wait, everything is checked instead, so a window never
     costs a sample the sources hold."""
+    from quality import candidates as quality_checks
+
     placed = splits.place(cands, ood, sizes, task.has_ood, seed)
     quotas = splits.quotas(sizes)
     limits = {k: int(v * WINDOW_FACTOR) + WINDOW_EXTRA for k, v in quotas.items()}
@@ -532,6 +539,7 @@ def _build_into(
         clock.restart()
         start_imports()  # a build with no tasks to build
         prefetch[0].join()
+        from quality import dedup
         from quality.report import build_context as build_report_context
         from quality.report import write_report
         from quality.suites import run_suites
