@@ -460,7 +460,9 @@ def _build_into(
     # Scrubbed wherever they appear (quality.pii), picked out once for every task.
     names = pii.KnownNames.of(canonical["reviews"]["reviewer_name"].drop_nulls().unique())
     # Dropped candidates (a million rows and more on a large build) go to disk task by task.
-    dropped_file = writer.ParquetAppender(tmp / "dropped.parquet", DROPPED_SCHEMA)
+    dropped_file = writer.ParquetAppender(
+        tmp / "dropped.parquet", DROPPED_SCHEMA, dictionary=["task", "drop_reason", "split"]
+    )
     prefetch = [imports]
 
     def start_imports() -> None:

@@ -1,4 +1,5 @@
 import polars as pl
+import pyarrow.parquet as pq
 import pytest
 
 from ecinstruct import audit, writer
@@ -80,7 +81,7 @@ def test_parquet_appender_writes_the_frames_in_order_and_nothing_when_empty(tmp_
         # Columns in another order, and a null column that the schema casts.
         pl.DataFrame({"b": [None, ["2", "3"]], "a": ["y", "z"]}),
     ]
-    appender = writer.ParquetAppender(tmp_path / "out.parquet", schema)
+    appender = writer.ParquetAppender(tmp_path / "out.parquet", schema, dictionary=["a", "z"])
     for part in parts:
         appender.append(part)
     appender.close()
@@ -89,3 +90,9 @@ def test_parquet_appender_writes_the_frames_in_order_and_nothing_when_empty(tmp_
     assert got.equals(
         pl.concat([p.select(pl.col(c).cast(t) for c, t in schema.items()) for p in parts])
     )
+    # Only the named column (that exists) is dictionary-encoded.
+    meta = pq.ParquetFile(tmp_path / "out.parquet").metadata
+    encodings = {meta.schema.column(i).path: meta.row_group(0).column(i).encodings
+                 for i in range(meta.num_columns)}  # fmt: skip
+    assert "RLE_DICTIONARY" in encodings["a"]
+    assert "RLE_DICTIONARY" not in encodings["b.list.element"]
