@@ -57,10 +57,12 @@ def heldout_attributes(canonical: Canonical, seed: int) -> list[str]:
     return sorted(chosen["attribute"].to_list())
 
 
-def _texts(products: pl.DataFrame) -> pl.DataFrame:
+def _texts(products: pl.DataFrame, among: pl.Series) -> pl.DataFrame:
+    """The text fields of the products `among` (those with annotations)."""
     features = pl.col("features").list.eval(common.nonempty(pl.element())).list.drop_nulls()
+    fields = ["title", "description", "features", "brand", "category"]
     return (
-        common.unique_products(products, ["title", "description", "features", "brand", "category"])
+        common.unique_products(products, fields, among=among)
         .with_columns(description=common.nonempty(pl.col("description")), features=features)
         .with_columns(features_text=common.nonempty(pl.col("features").list.join("\n")))
         .select(
@@ -132,7 +134,7 @@ def _annotations(canonical: Canonical, ctx: TaskContext, texts: pl.DataFrame) ->
 
 
 def build(canonical: Canonical, ctx: TaskContext) -> pl.DataFrame:
-    texts = _texts(canonical["products"])
+    texts = _texts(canonical["products"], canonical["attributes"]["product_id"].unique())
     ann = _annotations(canonical, ctx, texts).with_columns(
         triple=common.json_object(
             {

@@ -157,14 +157,21 @@ def json_object(fields: dict[str, pl.Expr]) -> pl.Expr:
 # Products and drop reasons
 
 
-def unique_products(products: pl.DataFrame, columns: Sequence[str] | None = None) -> pl.DataFrame:
+def unique_products(
+    products: pl.DataFrame, columns: Sequence[str] | None = None, among: pl.Series | None = None
+) -> pl.DataFrame:
     """One row per product_id (a product may come from several sources): prefer a row with a
     title, then the row that fills the most fields (a full catalogue entry over a terse
     matching-benchmark copy of the same ASIN), then the smallest source name, then the first.
     Empty titles/brands are nulls. `columns` (besides product_id) limits what is kept;
-    default: every column. Rows come in product_id order."""
+    default: every column. `among` (product ids) limits which products are kept: only their
+    rows are gathered, which matters for long texts out of a catalogue of a million rows.
+    Rows come in product_id order."""
     keep = products.columns if columns is None else list(dict.fromkeys(["product_id", *columns]))
-    return products.select(keep)[_chosen_rows(products)].with_columns(
+    rows = _chosen_rows(products)
+    if among is not None:
+        rows = rows.filter(products["product_id"].gather(rows).is_in(among.implode()))
+    return products.select(keep)[rows].with_columns(
         nonempty(pl.col(c)) for c in ("title", "brand") if c in keep
     )
 

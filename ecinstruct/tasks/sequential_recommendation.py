@@ -33,10 +33,10 @@ SALT = "sequential_recommendation"
 
 def _items(canonical: Canonical) -> pl.DataFrame:
     """Reviewed products that have a title (cut to FIELD_WORDS), with brand and categories."""
-    reviewed = canonical["reviews"].select("product_id").unique()
+    reviewed = canonical["reviews"]["product_id"].unique()
+    columns = ["title", "brand", "categories", "category"]
     return (
-        common.unique_products(canonical["products"], ["title", "brand", "categories", "category"])
-        .join(reviewed, on="product_id", how="semi")
+        common.unique_products(canonical["products"], columns, among=reviewed)
         .with_columns(title=common.truncate_words(pl.col("title"), FIELD_WORDS))
         .filter(pl.col("title").is_not_null())
         .select("product_id", "title", "brand", "categories", "category")

@@ -212,3 +212,23 @@ def test_sort_positions_is_arg_sort_by(ids):
     keys = ["id", "source", "x"]
     got = common.sort_positions(df, keys)
     assert got.to_list() == df.select(pl.arg_sort_by(keys, nulls_last=True)).to_series().to_list()
+
+
+def test_unique_products_among_some_ids_are_those_rows_of_all():
+    products = pl.DataFrame(
+        {
+            "product_id": ["B", "A", "B", "C", None, "A"],
+            "source": ["s2", "s1", "s1", "s1", "s1", "s2"],
+            "title": ["b long", "", "b", "c", "x", "a"],
+            "description": [None, "d", "d", None, "d", None],
+            "features": [[], ["f"], [], None, [], ["g"]],
+            "brand": [None, "br", " ", None, None, "br"],
+            "categories": [[], [], ["k"], [], [], []],
+            "price": [None, 1.0, None, None, None, 2.0],
+        }
+    )
+    every = common.unique_products(products, ["title", "brand"])
+    assert every["product_id"].to_list() == ["A", "B", "C"]
+    for ids in (["B"], ["A", "C", "Z"], [], ["C", None]):
+        some = common.unique_products(products, ["title", "brand"], among=pl.Series(ids))
+        assert some.equals(every.filter(pl.col("product_id").is_in(ids)))
