@@ -145,3 +145,21 @@ def test_a_child_beside_waits_until_it_is_let_go(tmp_path):
     parallel.Child("m", tmp_path, None).go()
     waiting.join(timeout=5)
     assert not waiting.is_alive()
+
+
+def test_the_table_files_go_once_their_suites_are_done_and_nothing_else(tmp_path):
+    from ecinstruct.build import _unlink_tables
+
+    frame = pl.DataFrame({"product_id": ["A", "B"]})
+    frame.write_ipc(tmp_path / "products.arrow")
+    mapped = sources.map_tables(tmp_path, ["products"])["products"]
+    (tmp_path / "tasks").mkdir()
+    (tmp_path / "tasks" / "records.arrow").write_bytes(b"x")
+    (tmp_path / "owner").write_text("me")
+    _unlink_tables(tmp_path).join()
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == [
+        "owner",
+        "tasks",
+        "tasks/records.arrow",
+    ]
+    assert mapped.equals(frame)  # a frame still mapped keeps its pages
