@@ -496,31 +496,6 @@ def _build_into(
     del all_records
     clock.lap("build_tasks")
 
-    report = audit.audit(records)
-    if not report["ood_leak"]["passed"]:
-        raise BuildFailed(
-            f"OOD leak: {report['ood_leak']['leaked_products']} test_ood products appear in "
-            f"train/validation, e.g. {report['ood_leak']['examples'][:2]}"
-        )
-    rejected, canonical_rows = canonical["rejected"], canonical.counts()
-    del names
-    clock.restart()
-    for task, res in zip(tasks, results, strict=True):
-        if res.status == "skipped":
-            continue
-        task_recs = records.filter(pl.col("task") == task.name)
-        # An empty split gets no file: datasets cannot load a split with no data.
-        for split in (s for s, n in res.counts.items() if n):
-            writer.write_split(
-                tmp,
-                task.name,
-                split,
-                task_recs.filter(pl.col("split") == split),
-                config.shard_rows,
-            )
-    writer.write_parquet(rejected, tmp / "rejected.parquet")
-    files = writer.file_hashes(tmp, keep=lambda rel: rel.startswith("data/"))
-    clock.lap("write")
     quality = {
         "candidates": {name: q["candidates"] for name, q in task_quality.items()},
         "decontamination": {name: q["decontamination"] for name, q in task_quality.items()},
@@ -528,15 +503,42 @@ def _build_into(
     task_part = {"tasks": {r.task: r.__dict__ for r in results}, "quality": quality}
     with contextlib.ExitStack() as stack:
         # On a large build a child process makes the report's tables and figures of the
-        # records (seconds of plotting) on a core the suites leave idle. It starts now and
-        # imports its libraries beside the canonical tables' suites, but reads the records
-        # only once those suites are done and the tables' memory is back.
+        # records (seconds of plotting) on a core the suites leave idle. It starts now, so
+        # its libraries are imported while this process audits and writes the records and
+        # runs the canonical tables' suites; it reads the records only once those suites are
+        # done and the tables' memory is back.
         report_child = None
         if handover is not None:
             job = (tmp, _as_json(task_part))
             report_child = stack.enter_context(
                 parallel.beside("quality.report", handover / "report", job)
             )
+
+        report = audit.audit(records)
+        if not report["ood_leak"]["passed"]:
+            raise BuildFailed(
+                f"OOD leak: {report['ood_leak']['leaked_products']} test_ood products appear in "
+                f"train/validation, e.g. {report['ood_leak']['examples'][:2]}"
+            )
+        rejected, canonical_rows = canonical["rejected"], canonical.counts()
+        del names
+        clock.restart()
+        for task, res in zip(tasks, results, strict=True):
+            if res.status == "skipped":
+                continue
+            task_recs = records.filter(pl.col("task") == task.name)
+            # An empty split gets no file: datasets cannot load a split with no data.
+            for split in (s for s, n in res.counts.items() if n):
+                writer.write_split(
+                    tmp,
+                    task.name,
+                    split,
+                    task_recs.filter(pl.col("split") == split),
+                    config.shard_rows,
+                )
+        writer.write_parquet(rejected, tmp / "rejected.parquet")
+        files = writer.file_hashes(tmp, keep=lambda rel: rel.startswith("data/"))
+        clock.lap("write")
 
         clock.restart()
         start_imports()  # a build with no tasks to build
