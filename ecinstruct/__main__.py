@@ -3,6 +3,7 @@
 import atexit
 import os
 import sys
+import threading
 
 from ecinstruct.cli import main
 
@@ -12,8 +13,9 @@ def _end(code: object) -> None:
 
     A large build leaves gigabytes of objects behind (frames, mapped tables, imported
     libraries); freeing them one by one took about a second of a build's wall time, for
-    nothing: the output is complete by now. Exit handlers still run and the standard streams
-    are flushed; then the process ends at once."""
+    nothing: the output is complete by now. What a normal exit waits for still happens:
+    threads that are not daemons are joined, exit handlers run, the standard streams are
+    flushed; then the process ends at once."""
     if code is None:
         status = 0
     elif isinstance(code, int):
@@ -21,6 +23,9 @@ def _end(code: object) -> None:
     else:  # sys.exit("message") prints the message and exits with 1
         print(code, file=sys.stderr)
         status = 1
+    for thread in threading.enumerate():
+        if thread is not threading.main_thread() and not thread.daemon:
+            thread.join()
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         try:

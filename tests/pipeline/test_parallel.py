@@ -163,3 +163,31 @@ def test_the_table_files_go_once_their_suites_are_done_and_nothing_else(tmp_path
         "tasks/records.arrow",
     ]
     assert mapped.equals(frame)  # a frame still mapped keeps its pages
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "printed"), [(None, 0, ""), (3, 3, ""), ("no way", 1, "no way\n")]
+)
+def test_the_command_line_ends_as_sys_exit_would_after_waiting_for_its_threads(
+    tmp_path, code, status, printed
+):
+    import subprocess
+    import sys
+
+    mark = tmp_path / "thread-done"
+    script = (
+        "import atexit, threading, time\n"
+        "from ecinstruct.__main__ import _end\n"
+        "atexit.register(lambda: print('handler ran', flush=True))\n"
+        f"t = threading.Thread(target=lambda: (time.sleep(0.3), open({str(mark)!r}, 'w')))\n"
+        "t.start()\n"
+        "print('buffered', end='')\n"
+        f"_end({code!r})\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=parallel.child_env(), capture_output=True, text=True
+    )
+    assert done.returncode == status
+    assert mark.exists()  # the thread that is not a daemon finished first
+    assert done.stdout == "buffered" + "handler ran\n"
+    assert done.stderr == printed
