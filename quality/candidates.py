@@ -181,7 +181,7 @@ def check_candidates(
             full = df
             positions = full.select(USABLE.arg_true()).to_series()
             df = full.gather(positions).with_columns(tokens(pl.col("input")).alias(WORDS))
-        if check is scrub_pii and names.names:
+        if check is scrub_pii:
             check = partial(scrub_pii, names=names)
         df, stats = check(task, df)
         stats["seconds"] = round(time.perf_counter() - start, 3)
