@@ -18,6 +18,7 @@ nothing is wrong with them.
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 from ecinstruct.canonical import Canonical
@@ -63,11 +64,16 @@ def _interactions(canonical: Canonical, items: pl.DataFrame) -> tuple[pl.DataFra
         .filter(pl.col("user_id").is_not_null() & pl.col("product_id").is_not_null())
     )
     # The first interaction with each product; ties in time broken by review id.
-    first = reviews.sort(
-        ["user_id", "timestamp", "review_id", "product_id"], nulls_last=True
-    ).unique(["user_id", "product_id"], keep="first", maintain_order=True)
-    titled = first.join(items.select("product_id"), on="product_id", how="semi").with_columns(
-        pos=pl.int_range(pl.len()).over("user_id"), n=pl.len().over("user_id").cast(pl.Int64)
+    first = reviews.sort(["user_id", "timestamp", "review_id", "product_id"], nulls_last=True)
+    first = first.filter(pl.struct("user_id", "product_id").is_first_distinct())
+    titled = first.filter(pl.col("product_id").is_in(items["product_id"].implode()))
+    # Sorted by user, each user's interactions are one run: positions and counts come from
+    # the runs' lengths, without grouping by the user id again.
+    runs = titled["user_id"].rle().struct.field("len").to_numpy().astype(np.int64)
+    starts = np.repeat(np.cumsum(runs) - runs, runs)
+    titled = titled.with_columns(
+        pos=pl.Series(np.arange(titled.height, dtype=np.int64) - starts),
+        n=pl.Series(np.repeat(runs, runs)),
     )
     users = (
         first.group_by("user_id")
