@@ -44,22 +44,37 @@ def _content_ids(payloads: pl.Series) -> list[str]:
     return [hashlib.sha256(p.encode()).hexdigest()[:20] for p in payloads]
 
 
-def _uses_variables(task: str, wording: int) -> bool:
+def _variables(task: str, wording: int) -> frozenset[str]:
+    """The variables a wording's template reads (none for most: constant text)."""
     env = render.environment()
     name = render.template_names(task)[wording]
     source = env.loader.get_source(env, name)[0]
-    return bool(jinja2.meta.find_undeclared_variables(env.parse(source)))
+    return frozenset(jinja2.meta.find_undeclared_variables(env.parse(source)))
 
 
-def _instructions(task: str, wordings: list[int], inputs: list[str], options: list) -> list[str]:
-    # Most templates are constant text: render those once, not once per sample.
-    constant = {
-        w: render.render(task, w, "", None) for w in set(wordings) if not _uses_variables(task, w)
-    }
-    return [
-        constant[w] if w in constant else render.render(task, w, i, o)
-        for w, i, o in zip(wordings, inputs, options, strict=True)
-    ]
+def _instructions(task: str, wordings: list[int], df: pl.DataFrame) -> list[str]:
+    """Each row's instruction in the wording drawn for it. A template renders once per
+    distinct value of what it reads: most are constant text, and those that read only the
+    options (their count, their list) see few distinct lists. Only a template that reads the
+    input renders once per row."""
+    reads = {w: _variables(task, w) for w in set(wordings)}
+    read = frozenset().union(*reads.values())
+    # Python lists of a column only when some template reads it.
+    n = len(wordings)
+    inputs = df["input"].to_list() if "input" in read else [""] * n
+    options = df["options"].to_list() if "options" in read else [None] * n
+    done: dict[tuple, str] = {}
+    out = []
+    for w, i, o in zip(wordings, inputs, options, strict=True):
+        if "input" in reads[w]:
+            out.append(render.render(task, w, i, o))
+            continue
+        shown = tuple(o) if o is not None and "options" in reads[w] else None
+        text = done.get((w, shown))
+        if text is None:
+            text = done[(w, shown)] = render.render(task, w, "", o if shown is not None else None)
+        out.append(text)
+    return out
 
 
 def records(task: Task, placed: pl.DataFrame) -> pl.DataFrame:
@@ -79,17 +94,12 @@ def records(task: Task, placed: pl.DataFrame) -> pl.DataFrame:
     )
     df = pl.concat([base, unseen])
     ids = _content_ids(df.select(_payload(task.name, pl.col("setting"))).to_series())
-    is_unseen = df["split"].is_in(list(UNSEEN_OF.values())).to_list()
     # The wording choice hashes the *seen* sample's id (setting "") so unseen copies don't
-    # shift it.
-    draws = _content_ids(df.select(_payload(task.name, pl.lit(""))).to_series())
-    wordings = [
-        task.unseen_instruction if u else seen[int(d[:8], 16) % len(seen)]
-        for u, d in zip(is_unseen, draws, strict=True)
-    ]
-    instructions = _instructions(
-        task.name, wordings, df["input"].to_list(), df["options"].to_list()
-    )
+    # shift it; the copies (after the base rows in `df`) all get the unseen wording.
+    draws = _content_ids(base.select(_payload(task.name, pl.lit(""))).to_series())
+    wordings = [seen[int(d[:8], 16) % len(seen)] for d in draws]
+    wordings += [task.unseen_instruction] * unseen.height
+    instructions = _instructions(task.name, wordings, df)
     out = df.with_columns(
         pl.Series("id", ids, dtype=pl.String),
         pl.lit(task.name).alias("task"),
