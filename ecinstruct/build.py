@@ -269,15 +269,20 @@ def default_sources(config: BuildConfig) -> Path:
     return toml
 
 
-def _prefetch_quality_imports() -> threading.Thread:
-    """Import great-expectations and matplotlib (several seconds of Python) on a background
-    thread while the build loads and builds, which is mostly native DuckDB/polars work."""
+def _prefetch_quality_imports(plots: bool) -> threading.Thread:
+    """Import great-expectations and the report (several seconds of Python) on a background
+    thread while the build loads and builds, which is mostly native DuckDB/polars work; and
+    matplotlib when this process draws the report's figures (`plots`; a large build's report
+    child draws them and imports it itself)."""
 
     def work() -> None:
         try:
             import great_expectations  # noqa: F401
 
-            import quality.report  # noqa: F401  (matplotlib)
+            import quality.report  # noqa: F401
+
+            if plots:
+                import quality.plots  # noqa: F401  (matplotlib)
         except Exception:  # noqa: BLE001 - the import where they are used reports it
             pass
 
@@ -349,7 +354,7 @@ def run(config: BuildConfig, argv: list[str] | None = None) -> dict:
     # loads (the child's peak and theirs would add up): once a second task process is done,
     # when there is one (see _build_into). The suites wait for them.
     isolated = raw_bytes(specs) > ISOLATE_BYTES
-    prefetch = None if isolated else _prefetch_quality_imports()
+    prefetch = None if isolated else _prefetch_quality_imports(plots=True)
     with contextlib.ExitStack() as stack:
         # A child's tables stay in this folder, mapped rather than read, for the whole build:
         # a second process building tasks maps the same files (see ecinstruct.parallel).
@@ -467,7 +472,7 @@ def _build_into(
 
     def start_imports() -> None:
         if prefetch[0] is None:
-            prefetch[0] = _prefetch_quality_imports()
+            prefetch[0] = _prefetch_quality_imports(plots=handover is None)
 
     try:
         with (

@@ -14,7 +14,7 @@ from pathlib import Path
 import jinja2
 import polars as pl
 
-from quality import plots, stats
+from quality import stats
 from quality.validate import load_manifest, load_records
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -87,6 +87,8 @@ def build_context(
 def records_context(folder: Path, manifest: dict) -> dict:
     """The report's tables and figures that come from the records under data/ and from what
     the tasks recorded (drops, PII): all of it but the suites' results."""
+    from quality import plots  # matplotlib: a second of imports that only the figures need
+
     records = load_records(folder)
     counts = stats.split_counts(records) if records.height else pl.DataFrame()
     balance = stats.class_balance(records)
@@ -194,6 +196,7 @@ def _child(folder: Path) -> None:
     pickled into JOB, answered there (see ecinstruct.parallel.answer) once the parent lets
     it go; the imports (seconds of them) are done by then."""
     from ecinstruct.parallel import answer, job_of, wait_to_go
+    from quality import plots  # noqa: F401  (imported before the wait, not after)
 
     dataset, manifest = job_of(folder)
     wait_to_go(folder)
