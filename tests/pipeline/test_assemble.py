@@ -28,3 +28,43 @@ def test_payload_is_pythons_json_text_for_every_kind_of_value():
     ]
     assert got.to_list() == want
     assert assemble._content_ids(got) == [hashlib.sha256(w.encode()).hexdigest()[:20] for w in want]
+
+
+def test_instructions_equal_rendering_every_row_on_its_own(monkeypatch):
+    """Templates render once per distinct value of what they read; the result must be what
+    rendering each row would give, for every task and wording, options or not."""
+    from ecinstruct import render
+    from ecinstruct.tasks import REGISTRY
+
+    options = [["yes", "no"], ["a", "b", "c"], ["yes", "no"], [], None, ["a", "b", "c"]]
+    inputs = ['{"question": "q"}', "plain text", "{{ x }}", "", "other", "plain text"]
+    df = pl.DataFrame(
+        {"input": inputs, "options": options},
+        schema={"input": pl.String, "options": pl.List(pl.String)},
+    )
+    calls = []
+    original = render.render
+    monkeypatch.setattr(render, "render", lambda *a: calls.append(a) or original(*a))
+    read_options = 0
+    for name in REGISTRY:
+        for wording in range(render.N_WORDINGS):
+            rows = [i for i, o in enumerate(options) if o is not None]  # templates may count them
+            wordings = [wording] * len(rows)
+            calls.clear()
+            got = assemble._instructions(name, wordings, df[rows])
+            want = [original(name, wording, inputs[i], options[i]) for i in rows]
+            assert got == want, (name, wording)
+            reads = assemble._variables(name, wording)
+            assert "input" not in reads  # no wording reads the input: none renders per row
+            distinct = {tuple(options[i]) for i in rows} if "options" in reads else {None}
+            assert len(calls) == len(distinct), (name, wording)
+            read_options += "options" in reads
+    assert read_options >= 1  # some wordings do read the options
+    # A wording that read the input would render once per row, with that row's input.
+    monkeypatch.setattr(assemble, "_variables", lambda task, wording: frozenset({"input"}))
+    calls.clear()
+    got = assemble._instructions("sentiment_analysis", [0, 1, 0], df[:3])
+    assert [c[2] for c in calls] == inputs[:3]
+    assert got == [
+        original("sentiment_analysis", w, inputs[i], options[i]) for i, w in enumerate([0, 1, 0])
+    ]
