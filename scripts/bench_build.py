@@ -54,17 +54,19 @@ def main() -> None:
     with tempfile.TemporaryFile("w+") as err:
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, text=True)
         tree_peak = tree_pss = 0
-        last_pss = 0.0
+        last_pss, peak_at, peak_parts = 0.0, 0.0, {}
         tree = _Tree(proc.pid)
         while proc.poll() is None:
             # PSS costs the kernel a walk of every mapping (30 ms for a 1 GB process), so it
             # is read once a second, and only while the resident sum could beat its peak.
             now = time.perf_counter()
             with_pss = now - last_pss >= PSS_EVERY_S
-            rss, pss = tree.memory(pss_above=tree_pss if with_pss else None)
+            rss, parts = tree.memory(pss_above=tree_pss if with_pss else None)
             if with_pss:
                 last_pss = now
-            tree_peak, tree_pss = max(tree_peak, rss), max(tree_pss, pss)
+            if sum(parts.values()) > tree_pss:
+                tree_pss, peak_at, peak_parts = sum(parts.values()), now - t, parts
+            tree_peak = max(tree_peak, rss)
             time.sleep(0.02)
         wall = time.perf_counter() - t
         if proc.returncode not in (0, 1):
@@ -84,6 +86,10 @@ def main() -> None:
     print(
         f"peak memory        {tree_pss / 1024**3:.2f} GB PSS of the build and its children "
         "together (shared pages count once; read once a second)"
+    )
+    print(
+        f"  at {peak_at:.1f} s:         "
+        + " + ".join(f"{role} {b / 1024**3:.2f}" for role, b in peak_parts.items() if b)
     )
     print(
         f"peak RSS sum       {tree_peak / 1024**3:.2f} GB (shared pages once per process that "
@@ -129,17 +135,22 @@ class _Tree:
             parent = _parent(pid)
             (self.inside if parent in self.inside else self.outside).add(pid)
 
-    def memory(self, pss_above: int | None) -> tuple[int, int]:
-        """(resident, proportional) bytes of the tree. The proportional set size splits each
-        page among the processes that share it: the tables a large build maps from its
-        handover files count once, not once per process mapping them. It is read only when
-        `pss_above` is given and the resident sum exceeds it (PSS never exceeds RSS, so it
-        could not be a new peak otherwise); 0 when not read."""
+    def memory(self, pss_above: int | None) -> tuple[int, dict[str, int]]:
+        """The tree's resident bytes, and its proportional bytes by process (named by what it
+        runs). The proportional set size splits each page among the processes that share
+        it: the tables a large build maps from its handover files count once, not once per
+        process mapping them. It is read only when `pss_above` is given and the resident sum
+        exceeds it (PSS never exceeds RSS, so it could not be a new peak otherwise); empty
+        when not read."""
         self._refresh()
         total = sum(_resident(pid) for pid in self.inside)
         if pss_above is None or total <= pss_above:
-            return total, 0
-        return total, sum(_pss(pid) for pid in self.inside)
+            return total, {}
+        parts: dict[str, int] = {}
+        for pid in sorted(self.inside):
+            role = _role(pid)
+            parts[role] = parts.get(role, 0) + _pss(pid)
+        return total, parts
 
 
 def _read(path: str) -> bytes:
@@ -163,6 +174,15 @@ def _parent(pid: int) -> int:
 def _resident(pid: int) -> int:
     fields = _read(f"/proc/{pid}/statm").split()
     return int(fields[1]) * PAGE if len(fields) > 1 else 0
+
+
+def _role(pid: int) -> str:
+    """What a process of the build runs: the module after `-m` (the build itself, its
+    loading child, task worker or report child), else its program's name."""
+    args = _read(f"/proc/{pid}/cmdline").decode(errors="replace").split("\0")
+    if "-m" in args[:-1]:
+        return args[args.index("-m") + 1]
+    return Path(args[0]).name or str(pid)
 
 
 def _pss(pid: int) -> int:
