@@ -190,37 +190,57 @@ def signatures_of(doc: np.ndarray, h: np.ndarray, n: int) -> tuple[np.ndarray, n
     if not len(doc):
         return sig, has
     starts = np.r_[0, np.flatnonzero(np.diff(doc)) + 1]
+    ends = np.r_[starts[1:], len(doc)]
     docs = doc[starts]
     has[docs] = True
     mixed = _fmix32(h)
     by_perm = np.empty((NUM_PERM, len(docs)), np.uint32)
 
-    # One permutation at a time, in place: a (shingles x permutations) block would not fit in
-    # cache, and fresh temporaries per permutation cost more than the arithmetic. numpy lets go
-    # of the GIL inside each call, so the permutations are shared among threads.
-    def run(ks: range) -> None:
-        tmp = np.empty_like(mixed)
-        with np.errstate(over="ignore"):
-            for k in ks:
-                np.multiply(mixed, a[k], out=tmp)
-                np.add(tmp, b[k], out=tmp)
-                np.minimum.reduceat(tmp, starts, out=by_perm[k])
+    # Every permutation over a piece of whole documents (about PIECE shingles) before the next
+    # piece: the piece and its permuted copy stay in the CPU's cache for all 128 passes. One
+    # permutation at a time over all the shingles ran from memory: three times the CPU time
+    # on 24 million shingles. numpy lets go of the GIL inside each call, so pieces are shared
+    # among threads when the process has the cores.
+    marks = np.arange(PIECE, len(doc), PIECE)
+    cuts = np.unique(np.r_[np.searchsorted(ends, marks, side="left") + 1, len(docs)])
+    pieces = list(zip(np.r_[0, cuts[:-1]], cuts, strict=True))
 
-    workers = _workers(len(mixed))
+    def run(mine: list[tuple[int, int]]) -> None:
+        with np.errstate(over="ignore"):
+            for first, stop in mine:
+                lo, hi = starts[first], ends[stop - 1]
+                piece, tmp, offsets = (
+                    mixed[lo:hi],
+                    np.empty(hi - lo, np.uint32),
+                    starts[first:stop] - lo,
+                )
+                for k in range(NUM_PERM):
+                    np.multiply(piece, a[k], out=tmp)
+                    np.add(tmp, b[k], out=tmp)
+                    np.minimum.reduceat(tmp, offsets, out=by_perm[k, first:stop])
+
+    workers = min(_workers(len(mixed)), len(pieces))
     if workers == 1:
-        run(range(NUM_PERM))
+        run(pieces)
     else:
         with ThreadPoolExecutor(workers) as pool:
-            list(pool.map(run, [range(i, NUM_PERM, workers) for i in range(workers)]))
+            list(pool.map(run, [pieces[i::workers] for i in range(workers)]))
     sig[docs] = by_perm.T
     return sig, has
 
 
+# Shingles per piece in `signatures_of`: the piece and its permuted copy (2 MB) stay in cache.
+PIECE = 1 << 18
+
+
 def _workers(n_shingles: int) -> int:
-    """Threads for the signatures: one per core polars may use, none for small inputs."""
-    if n_shingles < 200_000:
+    """Threads for the signatures: one per core this process may run on (a build's task
+    process is pinned to one while the other runs) and polars may use; none for small
+    inputs."""
+    if n_shingles < 2 * PIECE:
         return 1
-    return max(1, min(pl.thread_pool_size(), os.cpu_count() or 1, 8))
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(pl.thread_pool_size(), cores or 1, 8))
 
 
 def _band_keys(sig: np.ndarray, rows: np.ndarray) -> pl.DataFrame:

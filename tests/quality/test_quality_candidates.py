@@ -207,6 +207,32 @@ def test_signatures_equal_datasketch_minhash():
         assert np.array_equal(m.hashvalues, sig[i])
 
 
+@pytest.mark.parametrize("piece", [7, 64, 1 << 18])
+def test_signatures_in_pieces_equal_the_plain_formula(monkeypatch, piece):
+    """Every permutation runs over a piece of whole documents before the next piece (and
+    pieces may go to threads): the matrix must be each document's minimum of a * fmix(h) + b,
+    whatever the pieces, with documents longer than a piece and documents with no shingles."""
+    monkeypatch.setattr(dedup, "PIECE", piece)
+    monkeypatch.setattr(dedup, "_workers", lambda n: 2)
+    rng = np.random.default_rng(piece)
+    lengths = rng.integers(1, 40, 60)
+    lengths[[3, 17]] = 300  # longer than the small pieces
+    present = np.sort(rng.choice(90, 60, replace=False))  # the other rows have no shingles
+    doc = np.repeat(present, lengths)
+    h = rng.integers(0, 2**32, len(doc), dtype=np.uint64).astype(np.uint32)
+    sig, has = dedup.signatures_of(doc, h, 92)
+    a, b = dedup._permutations()
+    mixed = dedup._fmix32(h).astype(np.uint64)
+    assert has.tolist() == [i in set(present) for i in range(92)]
+    for i in range(92):
+        if i not in set(present):
+            assert (sig[i] == np.iinfo(np.uint32).max).all()
+            continue
+        mine = mixed[doc == i][:, None]
+        want = ((mine * a.astype(np.uint64) + b.astype(np.uint64)) % 2**32).min(axis=0)
+        assert np.array_equal(sig[i], want.astype(np.uint32))
+
+
 def test_band_layout_is_the_one_datasketch_picks():
     from datasketch import MinHashLSH
 
