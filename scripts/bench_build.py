@@ -131,9 +131,15 @@ class _Tree:
         alive = {int(n) for n in os.listdir("/proc") if n.isdigit()}
         self.inside &= alive
         self.outside &= alive
-        for pid in sorted(alive - self.inside - self.outside):  # parents before children
-            parent = _parent(pid)
-            (self.inside if parent in self.inside else self.outside).add(pid)
+        parents = {pid: _parent(pid) for pid in alive - self.inside - self.outside}
+        # A new child of a new child joins too, whichever pid is the larger.
+        joined = True
+        while joined:
+            joined = {pid for pid, parent in parents.items() if parent in self.inside}
+            self.inside |= joined
+            for pid in joined:
+                del parents[pid]
+        self.outside |= parents.keys()
 
     def memory(self, pss_above: int | None) -> tuple[int, dict[str, int]]:
         """The tree's resident bytes, and its proportional bytes by process (named by what it
