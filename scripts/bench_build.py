@@ -64,8 +64,9 @@ def main() -> None:
             rss, parts = tree.memory(pss_above=tree_pss if with_pss else None)
             if with_pss:
                 last_pss = now
-            if sum(parts.values()) > tree_pss:
-                tree_pss, peak_at, peak_parts = sum(parts.values()), now - t, parts
+            pss = sum(parts.values())
+            if pss > tree_pss:
+                tree_pss, peak_at, peak_parts = pss, now - t, parts
             tree_peak = max(tree_peak, rss)
             time.sleep(0.02)
         wall = time.perf_counter() - t
