@@ -37,6 +37,8 @@ def shard_paths(task: str, split: str, n_shards: int) -> list[str]:
 
 # Fixed settings for every parquet file we write: the same frame always gives the same bytes.
 COMPRESSION, COMPRESSION_LEVEL, ROW_GROUP_ROWS = "zstd", 3, 10_000
+# Rows `ParquetAppender` converts and writes at a time: whole row groups.
+APPEND_ROWS = 10 * ROW_GROUP_ROWS
 
 
 def write_parquet(df: pl.DataFrame, path: Path) -> None:
@@ -68,22 +70,25 @@ class ParquetAppender:
         self._writer = None
 
     def append(self, df: pl.DataFrame) -> None:
-        if not df.height:
-            return
+        """Write `df`'s rows. A large frame goes in pieces of whole row groups (the same
+        bytes as in one piece): converting it to Arrow at once would copy all of its text."""
         import pyarrow.parquet as pq
 
-        table = df.select([pl.col(c).cast(t) for c, t in self.schema.items()]).to_arrow()
-        if self._writer is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._writer = pq.ParquetWriter(
-                self.path,
-                table.schema,
-                compression=COMPRESSION,
-                compression_level=COMPRESSION_LEVEL,
-                write_statistics=True,
-                use_dictionary=self.dictionary,
-            )
-        self._writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
+        cast = [pl.col(c).cast(t) for c, t in self.schema.items()]
+        for start in range(0, df.height, APPEND_ROWS):
+            table = df.slice(start, APPEND_ROWS).select(cast).to_arrow()
+            if self._writer is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._writer = pq.ParquetWriter(
+                    self.path,
+                    table.schema,
+                    compression=COMPRESSION,
+                    compression_level=COMPRESSION_LEVEL,
+                    write_statistics=True,
+                    use_dictionary=self.dictionary,
+                )
+            self._writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
+            del table
         self.rows += df.height
 
     def close(self) -> None:

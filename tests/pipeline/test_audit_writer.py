@@ -96,3 +96,28 @@ def test_parquet_appender_writes_the_frames_in_order_and_nothing_when_empty(tmp_
                  for i in range(meta.num_columns)}  # fmt: skip
     assert "RLE_DICTIONARY" in encodings["a"]
     assert "RLE_DICTIONARY" not in encodings["b.list.element"]
+
+
+def test_parquet_appender_writes_a_large_frame_in_pieces_with_the_same_bytes(tmp_path, monkeypatch):
+    schema = {"a": pl.String, "n": pl.Int64}
+    frames = [
+        pl.DataFrame({"a": [f"text {i % 97}" for i in range(n)], "n": list(range(n))})
+        for n in (25_000, 7, 10_000)
+    ]
+
+    def written(path, append_rows):
+        monkeypatch.setattr(writer, "APPEND_ROWS", append_rows)
+        appender = writer.ParquetAppender(path, schema, dictionary=["a"])
+        for frame in frames:
+            appender.append(frame)
+        appender.close()
+        return path.read_bytes()
+
+    whole = written(tmp_path / "whole.parquet", 10**9)
+    pieces = written(tmp_path / "pieces.parquet", writer.ROW_GROUP_ROWS)
+    assert pieces == whole
+    # Row groups still restart with every appended frame.
+    meta = pq.ParquetFile(tmp_path / "pieces.parquet").metadata
+    sizes = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
+    assert sizes == [10_000, 10_000, 5_000, 7, 10_000]
+    assert pl.read_parquet(tmp_path / "pieces.parquet").equals(pl.concat(frames))
