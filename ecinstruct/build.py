@@ -464,9 +464,13 @@ def _build_into(
     results, all_records, task_quality = [], [], {}
     # Scrubbed wherever they appear (quality.pii), picked out once for every task.
     names = pii.KnownNames.of(canonical["reviews"]["reviewer_name"].drop_nulls().unique())
-    # Dropped candidates (a million rows and more on a large build) go to disk task by task.
+    # Dropped candidates (a million rows and more on a large build) go to disk task by task,
+    # written on a thread of their own while the next task is built.
     dropped_file = writer.ParquetAppender(
-        tmp / "dropped.parquet", DROPPED_SCHEMA, dictionary=["task", "drop_reason", "split"]
+        tmp / "dropped.parquet",
+        DROPPED_SCHEMA,
+        dictionary=["task", "drop_reason", "split"],
+        background=True,
     )
     prefetch = [imports]
 
@@ -494,8 +498,11 @@ def _build_into(
                 all_records.append(recs)
                 dropped_file.append(dropped)
                 del dropped
-    finally:
         dropped_file.close()
+    except BaseException:
+        dropped_file.abort()
+        raise
+    finally:
         task_steps.forget()
     records = pl.concat(all_records)
     del all_records

@@ -3,8 +3,11 @@ replaces the target only once complete, so an interrupted build leaves earlier o
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import queue
 import shutil
+import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -60,18 +63,62 @@ class ParquetAppender:
     Only the `dictionary` columns are dictionary-encoded: those that repeat a few values
     (a task name, a reason). Trying a dictionary on every column, as pyarrow does by default,
     cost a third of the time on a million distinct texts, which then fall back to plain
-    encoding anyway."""
+    encoding anyway.
+
+    With `background`, a thread of its own writes the frames, in the order given, while the
+    caller goes on (a large build's next task); `append` waits only while `BACKLOG` frames
+    are already waiting, so at most that many plus the one being written are held. A write
+    that fails is raised by the next `append` or by `close`; `abort` stops the thread
+    without raising (the caller is handling an error of its own)."""
+
+    BACKLOG = 1
 
     def __init__(
-        self, path: Path, schema: dict[str, pl.DataType], dictionary: Sequence[str] = ()
+        self,
+        path: Path,
+        schema: dict[str, pl.DataType],
+        dictionary: Sequence[str] = (),
+        background: bool = False,
     ) -> None:
         self.path, self.schema, self.rows = path, schema, 0
         self.dictionary = [c for c in dictionary if c in schema]
         self._writer = None
+        self._error: BaseException | None = None
+        self._aborted = False
+        self._queue: queue.Queue | None = None
+        self._thread: threading.Thread | None = None
+        if background:
+            self._queue = queue.Queue(maxsize=self.BACKLOG)
+            self._thread = threading.Thread(
+                target=self._drain, name="ecinstruct-append", daemon=True
+            )
+            self._thread.start()
 
     def append(self, df: pl.DataFrame) -> None:
-        """Write `df`'s rows. A large frame goes in pieces of whole row groups (the same
-        bytes as in one piece): converting it to Arrow at once would copy all of its text."""
+        """Write `df`'s rows (on the background thread, if there is one)."""
+        self._raise()
+        if self._queue is None:
+            self._write(df)
+        else:
+            self._queue.put(df)
+        self.rows += df.height
+
+    def close(self) -> None:
+        """Finish writing (waiting for the background thread) and close the file."""
+        self._stop()
+        self._close_file()
+        self._raise()
+
+    def abort(self) -> None:
+        """Stop writing: frames still waiting are not written, and no error is raised."""
+        self._aborted = True
+        self._stop()
+        with contextlib.suppress(Exception):
+            self._close_file()
+
+    def _write(self, df: pl.DataFrame) -> None:
+        """A large frame goes in pieces of whole row groups (the same bytes as in one piece):
+        converting it to Arrow at once would copy all of its text."""
         import pyarrow.parquet as pq
 
         cast = [pl.col(c).cast(t) for c, t in self.schema.items()]
@@ -89,12 +136,33 @@ class ParquetAppender:
                 )
             self._writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
             del table
-        self.rows += df.height
 
-    def close(self) -> None:
+    def _drain(self) -> None:
+        assert self._queue is not None
+        while (df := self._queue.get()) is not None:
+            if self._error is None and not self._aborted:
+                try:
+                    self._write(df)
+                except BaseException as err:  # noqa: BLE001 - raised in the caller's thread
+                    self._error = err
+            del df  # its memory goes now, not when the next frame arrives
+
+    def _stop(self) -> None:
+        if self._thread is not None:
+            assert self._queue is not None
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+
+    def _close_file(self) -> None:
         if self._writer is not None:
-            self._writer.close()
-            self._writer = None
+            writer, self._writer = self._writer, None
+            writer.close()
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
 
 
 def write_split(root: Path, task: str, split: str, df: pl.DataFrame, shard_rows: int) -> list[str]:

@@ -1,3 +1,5 @@
+import time
+
 import polars as pl
 import pyarrow.parquet as pq
 import pytest
@@ -121,3 +123,41 @@ def test_parquet_appender_writes_a_large_frame_in_pieces_with_the_same_bytes(tmp
     sizes = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
     assert sizes == [10_000, 10_000, 5_000, 7, 10_000]
     assert pl.read_parquet(tmp_path / "pieces.parquet").equals(pl.concat(frames))
+
+
+def test_parquet_appender_in_the_background_gives_the_same_bytes(tmp_path):
+    schema = {"a": pl.String, "n": pl.Int64}
+    frames = [
+        pl.DataFrame({"a": [f"text {i % 89}" for i in range(n)], "n": list(range(n))})
+        for n in (30_000, 0, 3, 12_345)
+    ]
+    files = {}
+    for background in (False, True):
+        path = tmp_path / f"{background}.parquet"
+        appender = writer.ParquetAppender(path, schema, dictionary=["a"], background=background)
+        for frame in frames:
+            appender.append(frame)
+        appender.close()
+        assert appender.rows == 42_348
+        files[background] = path.read_bytes()
+    assert files[True] == files[False]
+    assert pl.read_parquet(tmp_path / "True.parquet").equals(pl.concat(frames))
+
+
+def test_parquet_appender_raises_a_background_failure_and_abort_stays_quiet(tmp_path):
+    schema = {"n": pl.Int64}
+    bad = pl.DataFrame({"n": ["not a number"]})  # the cast to the schema fails
+    appender = writer.ParquetAppender(tmp_path / "x.parquet", schema, background=True)
+    appender.append(bad)
+    with pytest.raises(pl.exceptions.InvalidOperationError):
+        appender.close()
+
+    # A failure is raised by a later append too; after it, nothing more is written.
+    appender = writer.ParquetAppender(tmp_path / "y.parquet", schema, background=True)
+    appender.append(bad)
+    with pytest.raises(pl.exceptions.InvalidOperationError):
+        for _ in range(500):  # until the thread has met the bad frame
+            appender.append(pl.DataFrame({"n": [1]}))
+            time.sleep(0.01)
+    appender.abort()  # no error: the caller is already handling one
+    assert not (tmp_path / "y.parquet").exists()
