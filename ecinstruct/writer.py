@@ -85,10 +85,9 @@ class ParquetAppender:
         self._writer = None
         self._error: BaseException | None = None
         self._aborted = False
-        self._queue: queue.Queue | None = None
+        self._queue: queue.Queue = queue.Queue(maxsize=self.BACKLOG)
         self._thread: threading.Thread | None = None
         if background:
-            self._queue = queue.Queue(maxsize=self.BACKLOG)
             self._thread = threading.Thread(
                 target=self._drain, name="ecinstruct-append", daemon=True
             )
@@ -97,7 +96,7 @@ class ParquetAppender:
     def append(self, df: pl.DataFrame) -> None:
         """Write `df`'s rows (on the background thread, if there is one)."""
         self._raise()
-        if self._queue is None:
+        if self._thread is None:
             self._write(df)
         else:
             self._queue.put(df)
@@ -138,7 +137,6 @@ class ParquetAppender:
             del table
 
     def _drain(self) -> None:
-        assert self._queue is not None
         while (df := self._queue.get()) is not None:
             if self._error is None and not self._aborted:
                 try:
@@ -149,7 +147,6 @@ class ParquetAppender:
 
     def _stop(self) -> None:
         if self._thread is not None:
-            assert self._queue is not None
             self._queue.put(None)
             self._thread.join()
             self._thread = None
