@@ -515,10 +515,11 @@ def _build_into(
     task_part = {"tasks": {r.task: r.__dict__ for r in results}, "quality": quality}
     with contextlib.ExitStack() as stack:
         # On a large build a child process makes the report's tables and figures of the
-        # records (seconds of plotting) on a core the suites leave idle. It starts now, so
-        # its libraries are imported while this process audits and writes the records and
-        # runs the canonical tables' suites; it reads the records only once those suites are
-        # done and the tables' memory is back.
+        # records (seconds of plotting) on a core the checks leave idle. It starts now, so
+        # that its libraries are imported while this process writes the records, and reads
+        # them once they are written, while this process audits them and runs the suites
+        # (which polars mostly decides, see quality.suites: the tables' suites add little
+        # memory to the child's).
         report_child = None
         if handover is not None:
             job = (tmp, _as_json(task_part))
@@ -526,12 +527,6 @@ def _build_into(
                 parallel.beside("quality.report", handover / "report", job)
             )
 
-        report = audit.audit(records)
-        if not report["ood_leak"]["passed"]:
-            raise BuildFailed(
-                f"OOD leak: {report['ood_leak']['leaked_products']} test_ood products appear in "
-                f"train/validation, e.g. {report['ood_leak']['examples'][:2]}"
-            )
         rejected, canonical_rows = canonical["rejected"], canonical.counts()
         del names
         clock.restart()
@@ -551,6 +546,15 @@ def _build_into(
         writer.write_parquet(rejected, tmp / "rejected.parquet")
         files = writer.file_hashes(tmp, keep=lambda rel: rel.startswith("data/"))
         clock.lap("write")
+        if report_child is not None:
+            report_child.go()
+        # A build that fails the audit leaves no output: the folder is still temporary.
+        report = audit.audit(records)
+        if not report["ood_leak"]["passed"]:
+            raise BuildFailed(
+                f"OOD leak: {report['ood_leak']['leaked_products']} test_ood products appear in "
+                f"train/validation, e.g. {report['ood_leak']['examples'][:2]}"
+            )
 
         clock.restart()
         start_imports()  # a build with no tasks to build
@@ -569,7 +573,6 @@ def _build_into(
             tasks={task.name: task for task in tasks},
             audit_report=report,
             release_tables=True,
-            after_tables=None if report_child is None else report_child.go,
         )
         del canonical
         clock.lap("quality_suites")

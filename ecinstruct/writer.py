@@ -21,8 +21,8 @@ def atomic_folder(out: Path) -> Iterator[Path]:
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir()
     try:
+        tmp.mkdir()  # inside: a signal right after it still removes the folder
         yield tmp
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
