@@ -15,7 +15,7 @@ import jinja2
 import polars as pl
 
 from quality import stats
-from quality.validate import load_manifest, load_records
+from quality.folder import load_manifest, load_records
 
 TEMPLATES = Path(__file__).parent / "templates"
 HTML = "quality_report.html"
@@ -84,12 +84,17 @@ def build_context(
     }
 
 
-def records_context(folder: Path, manifest: dict) -> dict:
-    """The report's tables and figures that come from the records under data/ and from what
+# The records' columns the report reads.
+RECORD_COLUMNS = ("task", "split", "input", "output", "options")
+
+
+def records_context(folder: Path, manifest: dict, records: pl.DataFrame | None = None) -> dict:
+    """The report's tables and figures that come from the records under data/ (or
+    `records`, the same records with at least `RECORD_COLUMNS`, in any order) and from what
     the tasks recorded (drops, PII): all of it but the suites' results."""
     from quality import plots  # matplotlib: a second of imports that only the figures need
 
-    records = load_records(folder)
+    records = load_records(folder) if records is None else records
     counts = stats.split_counts(records) if records.height else pl.DataFrame()
     balance = stats.class_balance(records)
     lens = stats.lengths(records)
@@ -193,14 +198,17 @@ def write_report(folder: Path, ctx: dict | None = None) -> list[Path]:
 
 def _child(folder: Path) -> None:
     """`python -m quality.report JOB`: `records_context` of the dataset folder and manifest
-    pickled into JOB, answered there (see ecinstruct.parallel.answer) once the parent lets
-    it go; the imports (seconds of them) are done by then."""
+    pickled into JOB and of the records left in JOB/records.arrow (the dataset folder need
+    not be written yet), answered there (see ecinstruct.parallel.answer) once the parent
+    lets it go; the imports are done by then."""
     from ecinstruct.parallel import answer, job_of, wait_to_go
     from quality import plots  # noqa: F401  (imported before the wait, not after)
 
     dataset, manifest = job_of(folder)
     wait_to_go(folder)
-    answer(folder, lambda: records_context(dataset, manifest))
+    answer(
+        folder, lambda: records_context(dataset, manifest, pl.read_ipc(folder / "records.arrow"))
+    )
 
 
 if __name__ == "__main__":

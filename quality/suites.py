@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -341,14 +341,11 @@ def run_suites(
     tasks: Mapping[str, Task] | None = None,
     audit_report: dict | None = None,
     release_tables: bool = False,
-    after_tables: Callable[[], None] | None = None,
 ) -> dict:
     """Every suite: canonical tables (those given), all records, each task's records.
 
     With `release_tables`, `tables` is emptied once its suites have run, so that a caller
-    holding nothing else of them gets their memory back before the record suites; then
-    `after_tables` is called (a build starts work there that should not add to the tables'
-    peak)."""
+    holding nothing else of them gets their memory back before the record suites."""
     if tasks is None:
         from ecinstruct.tasks import REGISTRY
 
@@ -361,8 +358,6 @@ def run_suites(
     if release_tables:
         df = None  # the loop's last table, too
         tables.clear()
-    if after_tables is not None:
-        after_tables()
     if records.height:
         facts = record_facts(records, tasks)
         results += runner.run("records", facts, records_suite(list(tasks)), ["id"])

@@ -14,51 +14,11 @@ from pathlib import Path
 import polars as pl
 from rich.table import Table
 
-from ecinstruct.errors import UserError
 from ecinstruct.progress import console
-from ecinstruct.records import RECORD_SCHEMA
 from ecinstruct.tasks.base import Task
 from ecinstruct.writer import sha256_file
+from quality.folder import data_files, load_manifest, load_records
 from quality.suites import result_row, run_suites
-
-
-def load_manifest(folder: Path) -> dict:
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise UserError(f"{folder} is not a folder (build one with: python -m ecinstruct build)")
-    path = folder / "build.json"
-    if not path.is_file():
-        raise UserError(f"{folder} is not a built dataset folder: it has no build.json")
-    try:
-        manifest = json.loads(path.read_text())
-    except (ValueError, UnicodeDecodeError) as e:
-        raise UserError(f"{path} is not valid JSON: {e}") from None
-    if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
-        raise UserError(f"{path} has no `files` table; is this a dataset folder?")
-    return manifest
-
-
-def data_files(folder: Path) -> list[Path]:
-    return sorted((Path(folder) / "data").glob("*/*.parquet"))
-
-
-def load_records(folder: Path) -> pl.DataFrame:
-    """All records under data/, plus `_file` (the path relative to the folder)."""
-    frames = []
-    for path in data_files(folder):
-        try:
-            df = pl.read_parquet(path)
-        except Exception as e:  # a truncated or foreign file: say which one
-            raise UserError(f"cannot read {path}: {e}") from None
-        cols = [
-            (pl.col(c) if c in df.columns else pl.lit(None)).cast(t).alias(c)
-            for c, t in RECORD_SCHEMA.items()
-        ]
-        rel = path.relative_to(folder).as_posix()
-        frames.append(df.select(cols).with_columns(pl.lit(rel).alias("_file")))
-    if not frames:
-        return pl.DataFrame(schema={**RECORD_SCHEMA, "_file": pl.String})
-    return pl.concat(frames)
 
 
 def check_files(folder: Path, manifest: dict) -> list[dict]:

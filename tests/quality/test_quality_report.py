@@ -1,7 +1,9 @@
 import base64
 import shutil
 import subprocess
+import sys
 import tempfile
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -61,6 +63,38 @@ def test_report_writes_self_contained_html_and_markdown(report_folder, good_reco
                     "## Failed checks", "## Dropped candidates by reason"]:  # fmt: skip
         assert heading in md
     assert "| sentiment_analysis |" in md and "expect_column_values_to_be_in_set(output)" in md
+
+
+def test_records_handed_over_give_the_same_report_as_the_folder(report_folder):
+    from quality.folder import load_manifest, load_records
+    from quality.report import RECORD_COLUMNS, records_context
+
+    manifest = load_manifest(report_folder)
+    from_folder = records_context(report_folder, manifest)
+    # What a large build hands its report's child: only these columns, in no set order.
+    handed = load_records(report_folder).select(RECORD_COLUMNS).sample(fraction=1, shuffle=True,
+                                                                      seed=3)  # fmt: skip
+    assert records_context(report_folder, manifest, handed) == from_folder
+    assert from_folder["records"] == handed.height > 5
+    assert records_context(report_folder, manifest, handed.head(5))["records"] == 5
+
+
+def test_the_report_reads_a_folder_without_importing_the_checks():
+    # The report's child process imports this module: great-expectations and pandas (the
+    # suites') would add about a second to it.
+    script = (
+        "import sys, quality.report, quality.plots; "
+        "print(sorted(m for m in ('quality.suites', 'great_expectations', 'pandas') "
+        "if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert done.stdout.strip() == "[]"
 
 
 def test_report_without_quality_section_says_so(tmp_path, synth, tasks):
