@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from ecinstruct.records import SPLITS
+
 TRAINING_SPLITS = ("train", "validation")
 
 
@@ -21,21 +23,45 @@ def _products(records: pl.DataFrame) -> pl.DataFrame:
 
 
 def audit(records: pl.DataFrame) -> dict:
-    """Overlap statistics for all published records (every task, every split)."""
+    """Overlap statistics for all published records (every task, every split), in a set
+    order: tasks as the records have them, splits as SPLITS lists them, leaked products by
+    task and id."""
     prods = _products(records)
     base = prods.filter(~pl.col("split").str.ends_with("_unseen_instruction"))
     trained = base.filter(pl.col("split").is_in(TRAINING_SPLITS)).select("product_id").unique()
-    ood = base.filter(pl.col("split") == "test_ood")
-    leaked = ood.join(trained, on="product_id", how="semi")
+    leaked = (
+        base.filter(pl.col("split") == "test_ood")
+        .join(trained, on="product_id", how="semi")
+        .sort("task", "product_id")
+    )
+    # Products per task and split, and how many of them each two splits of a task share.
+    sizes: dict[str, dict[str, int]] = {}
+    for task, split, n in base.group_by("task", "split").len().iter_rows():
+        sizes.setdefault(task, {})[split] = n
+    shared = {
+        (task, a, b): n
+        for task, a, b, n in base.join(base, on=["task", "product_id"], suffix="_b")
+        .filter(pl.col("split") < pl.col("split_b"))
+        .group_by("task", "split", "split_b")
+        .len()
+        .iter_rows()
+    }
+    rank = {split: i for i, split in enumerate(SPLITS)}
     per_task: dict[str, dict] = {}
-    for (task,), df in base.group_by("task", maintain_order=True):
-        sets = {s: set(g["product_id"]) for (s,), g in df.group_by("split")}
-        pairs = {}
-        names = sorted(sets)
-        for i, a in enumerate(names):
-            for b in names[i + 1 :]:
-                pairs[f"{a}|{b}"] = len(sets[a] & sets[b])
-        per_task[task] = {"products": {s: len(v) for s, v in sets.items()}, "overlap": pairs}
+    for task in records["task"].unique(maintain_order=True):
+        if task not in sizes:
+            continue
+        names = sorted(sizes[task])
+        per_task[task] = {
+            "products": {
+                s: sizes[task][s] for s in sorted(names, key=lambda s: (rank.get(s, len(rank)), s))
+            },
+            "overlap": {
+                f"{a}|{b}": shared.get((task, a, b), 0)
+                for i, a in enumerate(names)
+                for b in names[i + 1 :]
+            },
+        }
     dup = (
         records.filter(~pl.col("split").str.ends_with("_unseen_instruction"))
         .group_by("task", "input")
@@ -43,6 +69,7 @@ def audit(records: pl.DataFrame) -> dict:
         .filter(pl.col("n") > 1)
         .group_by("task")
         .len()
+        .sort("task")
     )
     return {
         "ood_leak": {

@@ -1,3 +1,4 @@
+import json
 import time
 
 import polars as pl
@@ -43,6 +44,33 @@ def test_audit_passes_disjoint_and_counts_duplicate_inputs():
     assert rep["ood_leak"]["passed"]
     assert rep["duplicate_inputs_across_splits"] == {"a": 1}
     assert rep["per_task"]["a"]["overlap"]["test_ind|train"] == 0
+
+
+def test_the_audit_comes_out_in_one_order():
+    # 3 tasks x 4 splits x 500 samples; two of the test_ood products are trained on in one
+    # task (a leak in all three): the same records give the same audit, key order and
+    # examples included.
+    rows = [
+        {"task": task, "split": split, "input": f"{task} {split} {i}",
+         "product_ids": [f"{split}{i}", *([f"P{i % 7}"] if split == "test_ood" else [])]}
+        for task in ("c_task", "a_task", "b_task")
+        for split in ("test_ood", "train", "validation", "test_ind")
+        for i in range(500)
+    ]  # fmt: skip
+    rows += [{"task": "b_task", "split": "train", "input": "leak", "product_ids": ["P3", "P5"]}]
+    recs = _records(rows)
+    reports = {json.dumps(audit.audit(recs)) for _ in range(5)}
+    assert len(reports) == 1
+    rep = audit.audit(recs)
+    assert list(rep["per_task"]) == ["c_task", "a_task", "b_task"]  # as the records have them
+    assert list(rep["per_task"]["a_task"]["products"]) == [
+        "train", "validation", "test_ind", "test_ood"
+    ]  # fmt: skip
+    assert rep["per_task"]["b_task"]["overlap"]["test_ood|train"] == 2
+    examples = [(e["task"], e["product_id"]) for e in rep["ood_leak"]["examples"]]
+    assert examples == [("a_task", "P3"), ("a_task", "P5"), ("b_task", "P3"), ("b_task", "P5"),
+                        ("c_task", "P3")]  # fmt: skip
+    assert rep["ood_leak"]["leaked_products"] == 6
 
 
 def test_atomic_folder_keeps_old_output_when_interrupted(tmp_path):
