@@ -526,9 +526,8 @@ def _build_into(
         if handover is not None:
             from quality.report import RECORD_COLUMNS
 
-            job = (tmp, _as_json(task_part))
             report_child = stack.enter_context(
-                parallel.beside("quality.report", handover / "report", job)
+                parallel.beside("quality.report", handover / "report", _as_json(task_part))
             )
             records.select(RECORD_COLUMNS).write_ipc(report_child.folder / "records.arrow")
             report_child.go()

@@ -47,11 +47,11 @@ def build_context(
     """Everything the two reports show: tables (columns + text rows) and figures (base64).
     `manifest` stands in for the folder's build.json (a build passes its own before writing
     it, so that the report's cost is in the build time the report shows); `records_part`
-    for `records_context` of the same folder and manifest (a large build has a child process
-    make it while the suites run); `name` for the folder's name in the title (a build writes
+    for `records_context` of the folder's records and manifest (a large build has a child
+    process make it while the records are written and checked); `name` for the folder's name in the title (a build writes
     into a temporary folder, renamed when complete)."""
     manifest = load_manifest(folder) if manifest is None else manifest
-    part = records_context(folder, manifest) if records_part is None else records_part
+    part = records_context(manifest, load_records(folder)) if records_part is None else records_part
     suites = (manifest.get("quality") or {}).get("suites") or {}
     failed = [r for r in suites.get("results", []) if not r["success"]]
     gate = manifest.get("gate", {})
@@ -88,13 +88,12 @@ def build_context(
 RECORD_COLUMNS = ("task", "split", "input", "output", "options")
 
 
-def records_context(folder: Path, manifest: dict, records: pl.DataFrame | None = None) -> dict:
-    """The report's tables and figures that come from the records under data/ (or
-    `records`, the same records with at least `RECORD_COLUMNS`, in any order) and from what
-    the tasks recorded (drops, PII): all of it but the suites' results."""
+def records_context(manifest: dict, records: pl.DataFrame) -> dict:
+    """The report's tables and figures that come from the records (a folder's, with at least
+    `RECORD_COLUMNS`, in any order) and from what the tasks recorded in the manifest (drops,
+    PII): all of it but the suites' results."""
     from quality import plots  # matplotlib: a second of imports that only the figures need
 
-    records = load_records(folder) if records is None else records
     counts = stats.split_counts(records) if records.height else pl.DataFrame()
     balance = stats.class_balance(records)
     lens = stats.lengths(records)
@@ -197,18 +196,15 @@ def write_report(folder: Path, ctx: dict | None = None) -> list[Path]:
 
 
 def _child(folder: Path) -> None:
-    """`python -m quality.report JOB`: `records_context` of the dataset folder and manifest
-    pickled into JOB and of the records left in JOB/records.arrow (the dataset folder need
-    not be written yet), answered there (see ecinstruct.parallel.answer) once the parent
-    lets it go; the imports are done by then."""
+    """`python -m quality.report JOB`: `records_context` of the manifest pickled into JOB and
+    of the records left in JOB/records.arrow, answered there (see
+    ecinstruct.parallel.answer) once the parent lets it go; the imports are done by then."""
     from ecinstruct.parallel import answer, job_of, wait_to_go
     from quality import plots  # noqa: F401  (imported before the wait, not after)
 
-    dataset, manifest = job_of(folder)
+    manifest = job_of(folder)
     wait_to_go(folder)
-    answer(
-        folder, lambda: records_context(dataset, manifest, pl.read_ipc(folder / "records.arrow"))
-    )
+    answer(folder, lambda: records_context(manifest, pl.read_ipc(folder / "records.arrow")))
 
 
 if __name__ == "__main__":
