@@ -270,15 +270,14 @@ def default_sources(config: BuildConfig) -> Path:
 
 
 def _prefetch_quality_imports(plots: bool) -> threading.Thread:
-    """Import great-expectations and the report (several seconds of Python) on a background
-    thread while the build loads and builds, which is mostly native DuckDB/polars work; and
-    matplotlib when this process draws the report's figures (`plots`; a large build's report
-    child draws them and imports it itself)."""
+    """Import the checks and the report on a background thread while the build loads and
+    builds, which is mostly native DuckDB/polars work; and matplotlib (a second or more of
+    Python) when this process draws the report's figures (`plots`; a large build's report
+    child draws them and imports it itself). Not great-expectations: the checks import it
+    only for an expectation that polars cannot settle (see quality.suites)."""
 
     def work() -> None:
         try:
-            import great_expectations  # noqa: F401
-
             import quality.report  # noqa: F401
             import quality.suites  # noqa: F401
 

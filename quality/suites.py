@@ -12,10 +12,10 @@ from __future__ import annotations
 import logging
 import math
 import re
+import sys
 from collections.abc import Mapping
 
 import numpy as np
-import pandas as pd
 import polars as pl
 
 from ecinstruct import audit
@@ -34,13 +34,19 @@ HELD_OUT = ("validation", "test_ind", "test_ood")
 def _short(value):
     if isinstance(value, np.generic):  # numpy scalars from pandas
         value = value.item()
-    if value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+    if _is_pandas_na(value) or (isinstance(value, float) and math.isnan(value)):
         return None  # a missing value, shown as JSON null
     if isinstance(value, str) and len(value) > MAX_EXAMPLE_CHARS:
         return value[: MAX_EXAMPLE_CHARS - 1] + "…"
     if isinstance(value, float | int | str | bool) or value is None:
         return value
     return _short(str(value))
+
+
+def _is_pandas_na(value) -> bool:
+    """Whether `value` is pandas' missing value; without pandas imported, nothing can be."""
+    pd = sys.modules.get("pandas")
+    return pd is not None and value is pd.NA
 
 
 def result_row(
@@ -156,9 +162,15 @@ def _passed_row(suite: str, exp: Exp) -> dict:
 
 
 class _Runner:
-    """One ephemeral great-expectations context for a whole run."""
+    """One ephemeral great-expectations context for a whole run, made when an expectation
+    first needs it: importing great-expectations takes seconds, and a build whose checks
+    polars settles (see `_passes_without_pandas`) never asks it anything."""
 
     def __init__(self) -> None:
+        self.gx = self.context = self.source = None
+        self.n = 0
+
+    def _start(self) -> None:
         import great_expectations as gx
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -168,10 +180,11 @@ class _Runner:
         self.context = gx.get_context(mode="ephemeral")
         self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
         self.source = self.context.data_sources.add_pandas("ecinstruct")
-        self.n = 0
 
     def _validate(self, name: str, frame, exps: list[Exp], result_format: dict) -> list:
         """(Exp, great-expectations result) pairs, in the order of `exps`."""
+        if self.gx is None:
+            self._start()
         gx = self.gx
         self.n += 1
         asset = self.source.add_dataframe_asset(f"asset{self.n}")

@@ -1,6 +1,8 @@
 """End to end: the built-in sample through every task into a loadable dataset folder."""
 
 import json
+import subprocess
+import sys
 
 import datasets
 import polars as pl
@@ -123,3 +125,27 @@ def test_out_of_scope_rows_are_counted_not_silently_dropped(small_build):
     esci = [s for s in manifest["sources"] if s["kind"] == "esci" and s["key"] == "examples"]
     assert esci and esci[0]["rows_out_of_scope"] > 0
     assert all(s["rows_out_of_scope"] <= s["rows_read"] for s in manifest["sources"])
+
+
+def test_a_build_whose_checks_pass_imports_neither_great_expectations_nor_pandas(
+    sample_toml, tmp_path
+):
+    # Polars settles every check of a build from the sample; importing great-expectations
+    # (with pandas) for nothing took seconds of a core.
+    script = f"""
+import json, sys
+from pathlib import Path
+from ecinstruct.build import run
+from ecinstruct.config import BuildConfig
+manifest = run(BuildConfig(sources=Path({str(sample_toml)!r}), out=Path({str(tmp_path / "o")!r}),
+    per_task=20, tasks=("sentiment_analysis", "product_matching"), progress=False), argv=["build"])
+suites = manifest["quality"]["suites"]
+print(json.dumps([suites["passed"], len(suites["results"]),
+    sorted(m for m in ("great_expectations", "pandas") if m in sys.modules)]))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    passed, n_results, imported = json.loads(done.stdout.strip().splitlines()[-1])
+    assert passed and n_results > 10
+    assert imported == []

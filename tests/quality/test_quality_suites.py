@@ -1,4 +1,7 @@
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -290,3 +293,32 @@ def test_what_polars_finds_passing_great_expectations_passes_too(monkeypatch):
     # Polars decided every pass but the type mismatch, which great-expectations fails.
     assert sum(decided) == sum(passes) >= 12
     assert not all(passes)
+
+
+def test_great_expectations_is_imported_only_for_what_polars_cannot_settle():
+    # Importing it takes seconds; a run whose checks polars settles never needs it.
+    script = """
+import json, sys
+import polars as pl
+from quality.specs import Exp
+from quality.suites import _Runner
+
+df = pl.DataFrame({"id": ["a", "b", "c"], "n": [1, 2, 7]})
+runner = _Runner()
+passing = runner.run("t", df, [Exp("ExpectColumnValuesToBeBetween", {"column": "n", "min_value": 0, "max_value": 9}, "why")], ["id"])
+before = sorted(m for m in ("great_expectations", "pandas") if m in sys.modules)
+failing = runner.run("t", df, [Exp("ExpectColumnValuesToBeBetween", {"column": "n", "min_value": 0, "max_value": 5}, "why")], ["id"])
+after = sorted(m for m in ("great_expectations", "pandas") if m in sys.modules)
+print(json.dumps([before, passing[0]["success"], after, failing[0]["success"], failing[0]["unexpected_count"], failing[0]["examples"]]))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    before, passed, after, failed_ok, count, examples = json.loads(done.stdout)
+    assert before == [] and passed
+    assert after == ["great_expectations", "pandas"]
+    assert not failed_ok and count == 1 and examples == [{"id": "c", "n": 7}]
