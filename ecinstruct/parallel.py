@@ -265,7 +265,10 @@ def main(folder: Path) -> None:
 
 
 if __name__ == "__main__":
+    from ecinstruct.ending import end
+
     try:
         main(Path(sys.argv[1]))
     except KeyboardInterrupt:  # Ctrl-C reaches both processes; the build reports it
         sys.exit(130)
+    end(0)  # the build gets this process's core back as soon as it ends

@@ -210,4 +210,7 @@ def _child(folder: Path) -> None:
 if __name__ == "__main__":
     import sys
 
+    from ecinstruct.ending import end
+
     _child(Path(sys.argv[1]))
+    end(0)  # the build waits for this process to end

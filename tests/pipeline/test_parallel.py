@@ -177,12 +177,12 @@ def test_the_command_line_ends_as_sys_exit_would_after_waiting_for_its_threads(
     mark = tmp_path / "thread-done"
     script = (
         "import atexit, threading, time\n"
-        "from ecinstruct.__main__ import _end\n"
+        "from ecinstruct.ending import end\n"
         "atexit.register(lambda: print('handler ran', flush=True))\n"
         f"t = threading.Thread(target=lambda: (time.sleep(0.3), open({str(mark)!r}, 'w')))\n"
         "t.start()\n"
         "print('buffered', end='')\n"
-        f"_end({code!r})\n"
+        f"end({code!r})\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", script], env=parallel.child_env(), capture_output=True, text=True

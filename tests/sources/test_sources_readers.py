@@ -42,6 +42,30 @@ def test_jsonl_line_numbers_survive_refused_lines(tmp_path):
     assert rejected.filter(pl.col("row") == 8)["raw"][0] == "not json"
 
 
+@pytest.mark.parametrize("name", ["x.jsonl", "x.jsonl.gz"])
+def test_jsonl_escaped_apostrophes_are_repaired_line_by_line(tmp_path, name):
+    lines = [
+        b'{"a": "it\\\'s", "b": ["x\\\'y", "z"]}',  # repaired: both fields
+        b'"it\\\'s"',  # parses once repaired, but is not an object
+        b'{"a": "still \\\'broken}',  # not JSON either way
+        b'{"a": "plain"}',
+        b"{\"a\": \"no escape'",  # not JSON, and nothing to repair
+    ]
+    data = b"\n".join(lines) + b"\n"
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+    rows, rejected, read = read_jsonl(path, FIELDS)
+    assert rows["_row"].to_list() == [1, 4]
+    assert rows["a"].to_list() == ["it's", "plain"]
+    assert rows["b"].to_list() == [["x'y", "z"], None]
+    assert dict(zip(rejected["row"], rejected["reason"], strict=True)) == {
+        2: "wrong_type",
+        3: "malformed_json",
+        5: "malformed_json",
+    }
+    assert read == 5
+
+
 def test_jsonl_long_line_is_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(jsonl, "MAX_LINE_BYTES", 64)
     # Gzipped, so that the line-by-line reader runs (DuckDB's NDJSON reader has a floor
