@@ -6,6 +6,9 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import subprocess
+import sys
+from pathlib import Path
 from types import SimpleNamespace
 
 import polars as pl
@@ -175,8 +178,22 @@ def synth():
         make_records=make_records,
         words=words,
         write_folder=write_folder,
+        fresh_python=fresh_python,
         VOCAB=VOCAB,
     )
+
+
+def fresh_python(script: str) -> str:
+    """What `script` prints, run by a new interpreter from the repository's root: what it
+    imports is all its own."""
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    return done.stdout
 
 
 def write_folder(out, records: pl.DataFrame, quality: dict | None = None) -> dict:

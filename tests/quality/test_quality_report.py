@@ -1,9 +1,7 @@
 import base64
 import shutil
 import subprocess
-import sys
 import tempfile
-from pathlib import Path
 
 import polars as pl
 import pytest
@@ -79,7 +77,7 @@ def test_records_handed_over_give_the_same_report_as_the_folder(report_folder):
     assert records_context(manifest, handed.head(5))["records"] == 5
 
 
-def test_the_report_reads_a_folder_without_importing_the_checks():
+def test_the_report_reads_a_folder_without_importing_the_checks(synth):
     # The report's child process imports this module: great-expectations and pandas (the
     # suites') would add about a second to it.
     script = (
@@ -87,14 +85,7 @@ def test_the_report_reads_a_folder_without_importing_the_checks():
         "print(sorted(m for m in ('quality.suites', 'great_expectations', 'pandas') "
         "if m in sys.modules))"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=Path(__file__).resolve().parents[2],
-    )
-    assert done.stdout.strip() == "[]"
+    assert synth.fresh_python(script).strip() == "[]"
 
 
 def test_report_without_quality_section_says_so(tmp_path, synth, tasks):

@@ -1,7 +1,4 @@
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import polars as pl
 import pytest
@@ -295,7 +292,7 @@ def test_what_polars_finds_passing_great_expectations_passes_too(monkeypatch):
     assert not all(passes)
 
 
-def test_great_expectations_is_imported_only_for_what_polars_cannot_settle():
+def test_great_expectations_is_imported_only_for_what_polars_cannot_settle(synth):
     # Importing it takes seconds; a run whose checks polars settles never needs it.
     script = """
 import json, sys
@@ -311,14 +308,7 @@ failing = runner.run("t", df, [Exp("ExpectColumnValuesToBeBetween", {"column": "
 after = sorted(m for m in ("great_expectations", "pandas") if m in sys.modules)
 print(json.dumps([before, passing[0]["success"], after, failing[0]["success"], failing[0]["unexpected_count"], failing[0]["examples"]]))
 """
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=Path(__file__).resolve().parents[2],
-    )
-    before, passed, after, failed_ok, count, examples = json.loads(done.stdout)
+    before, passed, after, failed_ok, count, examples = json.loads(synth.fresh_python(script))
     assert before == [] and passed
     assert after == ["great_expectations", "pandas"]
     assert not failed_ok and count == 1 and examples == [{"id": "c", "n": 7}]
