@@ -48,8 +48,8 @@ def build_context(
     `manifest` stands in for the folder's build.json (a build passes its own before writing
     it, so that the report's cost is in the build time the report shows); `records_part`
     for `records_context` of the folder's records and manifest (a large build has a child
-    process make it while the records are written and checked); `name` for the folder's name in the title (a build writes
-    into a temporary folder, renamed when complete)."""
+    process make it while the records are written and checked); `name` for the folder's
+    name in the title (a build writes into a temporary folder, renamed when complete)."""
     manifest = load_manifest(folder) if manifest is None else manifest
     part = records_context(manifest, load_records(folder)) if records_part is None else records_part
     suites = (manifest.get("quality") or {}).get("suites") or {}
