@@ -245,7 +245,7 @@ def main(folder: Path) -> None:
 
     def work() -> None:
         canonical = Canonical()
-        canonical.tables.update(map_tables(Path(handover), list(canonical.tables)))
+        canonical.tables.update(map_tables(Path(handover)))
         ood = pl.read_ipc(folder / "ood.arrow")
         for index in range(split(task_names), len(task_names)):
             result, records, dropped, stats = build_task(

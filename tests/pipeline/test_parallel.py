@@ -151,14 +151,16 @@ def test_the_table_files_go_once_their_suites_are_done_and_nothing_else(tmp_path
     from ecinstruct.build import _unlink_tables
 
     frame = pl.DataFrame({"product_id": ["A", "B"]})
-    frame.write_ipc(tmp_path / "products.arrow")
-    mapped = sources.map_tables(tmp_path, ["products"])["products"]
+    frame.write_ipc(tmp_path / "products-0-0.arrow")
+    (tmp_path / sources.TABLES_FILE).write_text('{"products": ["products-0-0.arrow"]}')
+    mapped = sources.map_tables(tmp_path)["products"]
     (tmp_path / "tasks").mkdir()
     (tmp_path / "tasks" / "records.arrow").write_bytes(b"x")
     (tmp_path / "owner").write_text("me")
     _unlink_tables(tmp_path).join()
     assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == [
         "owner",
+        "tables.json",
         "tasks",
         "tasks/records.arrow",
     ]

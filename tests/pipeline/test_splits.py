@@ -8,7 +8,9 @@ def _cands(n: int, products_per: int = 2, groups: int = 40) -> pl.DataFrame:
         {
             "input": [f"input {i}" for i in range(n)],
             "output": ["yes" if i % 2 else "no" for i in range(n)],
-            "product_ids": [[f"P{(i + k) % (n + 1)}" for k in range(products_per)] for i in range(n)],
+            "product_ids": [
+                [f"P{(i + k) % (n + 1)}" for k in range(products_per)] for i in range(n)
+            ],
             "group": [f"g{i % groups}" for i in range(n)],
             "drop_reason": [None] * n,
         },
@@ -31,6 +33,51 @@ def test_ood_by_category_takes_exactly_those_products():
     ood = splits.ood_products(uni, {"amazon_reviews_2018": ("B",)}, 0.5, seed=0)
     expected = set(uni.filter(pl.col("category") == "B")["product_id"])
     assert set(ood["product_id"]) == expected
+
+
+def test_the_universe_has_every_shown_product_with_each_of_its_catalogue_categories():
+    src = "amazon_reviews_2018"
+    reviews = pl.DataFrame(
+        {"product_id": ["A", "B", None, "A", "C"], "source": [src, src, src, src, "other"]}
+    )
+    relations = pl.DataFrame(
+        {"product_id": ["B"], "related_id": ["D"], "source": [src]},
+    )
+    catalogue = pl.DataFrame(
+        {
+            "product_id": ["A", "B", "B", "C", "E"],
+            "source": [src, src, src, src, src],
+            "category": ["Tools", "Toys", "Tools", "Tools", "Tools"],
+        }
+    )
+    columns = {"relations": ("product_id", "related_id"), "reviews": ("product_id",)}
+    whole = splits.universe_of(
+        [
+            splits.product_keys(relations, columns["relations"]),
+            splits.product_keys(reviews, columns["reviews"]),
+        ],
+        [catalogue],
+    )
+    pieces = splits.universe_of(
+        [splits.product_keys(f, columns["reviews"]) for f in (reviews[:2], reviews[2:])]
+        + [splits.product_keys(relations, columns["relations"])],
+        [catalogue[:2], catalogue[2:]],
+    )
+    order = ["product_id", "source", "category"]
+    assert (
+        whole.sort(order, nulls_last=True).rows()
+        == [
+            ("A", src, "Tools"),
+            ("B", src, "Tools"),
+            ("B", src, "Toys"),
+            ("C", "other", None),  # no catalogue row from its own source
+            ("D", src, None),
+        ]
+        == pieces.sort(order, nulls_last=True).rows()
+    )
+    # A product with several catalogue rows is held out when one of them is.
+    ood = splits.ood_products(whole, {src: ("Tools",)}, 0.0, seed=0)
+    assert ood["product_id"].to_list() == ["A", "B"]
 
 
 def test_ood_hash_holdout_is_seeded_and_near_fraction():
@@ -62,7 +109,13 @@ def test_assign_never_mixes_sides_and_respects_quotas():
 
 
 def test_group_never_straddles_ind_splits():
-    placed = splits.assign(_cands(300), pl.DataFrame(schema={"product_id": pl.String}), (1000, 100, 100, 0), False, seed=0)
+    placed = splits.assign(
+        _cands(300),
+        pl.DataFrame(schema={"product_id": pl.String}),
+        (1000, 100, 100, 0),
+        False,
+        seed=0,
+    )
     per_group = placed.group_by("group").agg(pl.col("split").n_unique())
     assert per_group["split"].max() == 1
 
@@ -87,9 +140,14 @@ def test_assign_is_deterministic_and_order_independent():
 
 def test_builder_drop_reasons_survive():
     cands = _cands(50).with_columns(
-        pl.when(pl.col("input") == "input 7").then(pl.lit("review_too_short")).otherwise(None).alias("drop_reason")
+        pl.when(pl.col("input") == "input 7")
+        .then(pl.lit("review_too_short"))
+        .otherwise(None)
+        .alias("drop_reason")
     )
-    placed = splits.assign(cands, pl.DataFrame(schema={"product_id": pl.String}), (1000, 100, 100, 0), False, 0)
+    placed = splits.assign(
+        cands, pl.DataFrame(schema={"product_id": pl.String}), (1000, 100, 100, 0), False, 0
+    )
     assert placed.filter(pl.col("input") == "input 7")["drop_reason"].item() == "review_too_short"
 
 
@@ -104,7 +162,13 @@ def test_configured_category_decides_products_shared_with_other_sources():
     uni = pl.DataFrame(
         {
             "product_id": ["P1", "P1", "P2", "P2", "P3"],
-            "source": ["amazon_reviews_2018", "amazonqa", "amazon_reviews_2018", "amazonqa", "amazonqa"],
+            "source": [
+                "amazon_reviews_2018",
+                "amazonqa",
+                "amazon_reviews_2018",
+                "amazonqa",
+                "amazonqa",
+            ],
             "category": ["Tools", None, "Toys", None, None],
         }
     )

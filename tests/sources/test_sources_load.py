@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import tempfile
 from pathlib import Path
 
@@ -8,7 +9,12 @@ import pytest
 
 from ecinstruct.canonical import SCHEMAS
 from ecinstruct.errors import UserError
-from ecinstruct.sources import load_canonical, load_isolated, map_tables
+from ecinstruct.sources import (
+    TABLES_FILE,
+    load_canonical,
+    load_isolated,
+    map_tables,
+)
 from ecinstruct.sources.spec import SourceSpec
 
 
@@ -77,26 +83,48 @@ def test_isolated_load_gives_the_same_tables_and_provenance(fixtures, capfd):
     assert "amazon2018/reviews.json" in capfd.readouterr().err  # the child's progress bar
 
 
-def test_isolated_load_into_a_folder_maps_the_tables_it_leaves_there(fixtures, tmp_path):
+def test_isolated_load_into_a_folder_maps_the_pieces_it_leaves_there(fixtures, tmp_path):
     specs = [
         SourceSpec(
             "amazon_reviews_2018",
-            {"reviews": [fixtures / "amazon2018/reviews.json"]},
+            {
+                "reviews": [fixtures / "amazon2018/reviews.json"],
+                "meta": [fixtures / "amazon2018/meta.json"],
+            },
             (),
             fixtures / "s.toml",
-        )
+        ),
+        SourceSpec("oa_mine", {"files": [fixtures / "oa_mine/oa.jsonl"]}, (), fixtures / "s.toml"),
     ]
     here, _ = load_canonical(specs, progress=False)
     there, _ = load_isolated(specs, progress=False, folder=tmp_path)
+    # Each loading job's tables are a piece of their own (spec, then job, in config order);
+    # a table no job gave rows to has none, and comes back empty with its schema.
+    listed = json.loads((tmp_path / TABLES_FILE).read_text())
+    assert listed["products"] == ["products-0-1.arrow", "products-1-0.arrow"]
+    assert listed["reviews"] == ["reviews-0-0.arrow"] and listed["judgments"] == []
+    assert listed["rejected"] == ["rejected-0-0.arrow", "rejected-0-1.arrow", "rejected-1-0.arrow"]
     for name in here.tables:
-        assert (tmp_path / f"{name}.arrow").is_file(), name
+        assert all((tmp_path / piece).is_file() for piece in listed[name]), name
         assert there[name].equals(here[name]) and there[name].schema == here[name].schema
     # Mapped, not read: the frames are backed by the files (a second mapping shares them).
-    again = map_tables(tmp_path, ["reviews"])["reviews"]
-    assert again.equals(here["reviews"])
+    again = map_tables(tmp_path)["products"]
+    assert again.equals(here["products"])
     maps = Path("/proc/self/maps")
     if maps.is_file():
-        assert str(tmp_path / "reviews.arrow") in maps.read_text()
+        assert str(tmp_path / "products-1-0.arrow") in maps.read_text()
+
+
+def test_the_error_of_the_first_failed_source_in_config_order_is_raised(tmp_path):
+    specs = []
+    # The first is larger: it starts first, and the second may well fail before it.
+    for name, size in (("first", 300_000), ("second", 10)):
+        bad = tmp_path / f"{name}.csv"
+        bad.write_text("x,y\n" + "1,2\n" * size)
+        specs.append(SourceSpec("epqa", {"files": [bad]}, (), tmp_path / "s.toml"))
+    for _ in range(3):
+        with pytest.raises(UserError, match="first.csv"):
+            load_canonical(specs, progress=False)
 
 
 def test_isolated_load_raises_the_childs_user_error(tmp_path):
