@@ -36,6 +36,20 @@ from quality import pii
 # where they are first used, so that a large build starts its loading child without waiting
 # for them: they are imported while the child loads.
 
+# Canonical columns that name products, per table: the OOD universe is every product an
+# OOD-capable task can show. The catalogue (`products`) is not listed: a product only matters
+# when some task's samples reference it, and holding out catalogue rows that no OOD-capable
+# task shows would only cost other tasks data.
+PRODUCT_COLUMNS = {
+    "reviews": ("product_id",),
+    "relations": ("product_id", "related_id"),
+    "matches": ("left_id", "right_id"),
+    "attributes": ("product_id",),
+    "judgments": ("product_id",),
+    "questions": ("product_id",),
+}
+
+
 # Which source kinds fill each canonical table, for the "skipped" note.
 TABLE_SOURCES = {
     "reviews": "amazon_reviews_2018 / amazon_reviews_2023",
@@ -87,11 +101,22 @@ def select_tasks(names: tuple[str, ...]) -> list[Task]:
 
 
 def ood_universe(canonical: Canonical, tasks: list[Task]) -> pl.DataFrame:
-    """Every product an OOD-capable task of `tasks` can show, with its source and category
-    (see splits.universe_of)."""
-    columns = splits.universe_columns(tasks)
-    keys = [splits.product_keys(canonical[t], cols) for t, cols in columns.items()]
-    return splits.universe_of(keys, [canonical["products"]])
+    """Every product an OOD-capable task of `tasks` can show (product_id, source) with the
+    category of each catalogue row of that product from that source (null when it has none),
+    in no particular order."""
+    tables = {t for task in tasks if task.has_ood for t in task.tables}
+    frames = [
+        canonical[t].select(pl.col(c).alias("product_id"), "source")
+        for t in sorted(tables)
+        for c in PRODUCT_COLUMNS.get(t, ())
+    ]
+    if not frames:
+        return pl.DataFrame(
+            schema={"product_id": pl.String, "source": pl.String, "category": pl.String}
+        )
+    ids = pl.concat(frames).drop_nulls().unique()
+    catalogue = canonical["products"].select("product_id", "source", "category")
+    return ids.join(catalogue, on=["product_id", "source"], how="left")
 
 
 def build_task(

@@ -24,48 +24,6 @@ def unit_hash(expr: pl.Expr, seed: int, salt: int) -> pl.Expr:
     return expr.hash(seed=seed * 7919 + salt).cast(pl.Float64) / HASH_MAX
 
 
-# Canonical columns that name products, per table: the OOD universe is every product an
-# OOD-capable task can show. The catalogue (`products`) is not listed: a product only matters
-# when some task's samples reference it, and holding out catalogue rows that no OOD-capable
-# task shows would only cost other tasks data.
-PRODUCT_COLUMNS = {
-    "reviews": ("product_id",),
-    "relations": ("product_id", "related_id"),
-    "matches": ("left_id", "right_id"),
-    "attributes": ("product_id",),
-    "judgments": ("product_id",),
-    "questions": ("product_id",),
-}
-
-UNIVERSE_SCHEMA = {"product_id": pl.String, "source": pl.String, "category": pl.String}
-
-
-def universe_columns(tasks) -> dict[str, tuple[str, ...]]:
-    """The product columns of the tables that `tasks` with an OOD split read, by table."""
-    tables = {t for task in tasks if task.has_ood for t in task.tables}
-    return {t: PRODUCT_COLUMNS[t] for t in sorted(tables) if t in PRODUCT_COLUMNS}
-
-
-def product_keys(frame: pl.DataFrame, columns: tuple[str, ...]) -> pl.DataFrame:
-    """The distinct (product_id, source) that `columns` of `frame` name (a table, or any piece
-    of one: the universe of pieces is the universe of the whole)."""
-    keys = [frame.select(pl.col(c).alias("product_id"), "source") for c in columns]
-    return pl.concat(keys).drop_nulls().unique()
-
-
-def universe_of(keys: list[pl.DataFrame], products: list[pl.DataFrame]) -> pl.DataFrame:
-    """The OOD universe from `product_keys` of the tables (or of their pieces) and the
-    catalogue (or its pieces): product_id, source and the category of each catalogue row of
-    that product from that source (null when it has none), in no particular order."""
-    if not keys:
-        return pl.DataFrame(schema=UNIVERSE_SCHEMA)
-    catalogue = pl.concat(
-        [p.select("product_id", "source", "category") for p in products]
-        or [pl.DataFrame(schema=UNIVERSE_SCHEMA)]
-    )
-    return pl.concat(keys).unique().join(catalogue, on=["product_id", "source"], how="left")
-
-
 def ood_products(
     universe: pl.DataFrame,
     ood_categories: dict[str, tuple[str, ...]],

@@ -36,47 +36,41 @@ def test_ood_by_category_takes_exactly_those_products():
 
 
 def test_the_universe_has_every_shown_product_with_each_of_its_catalogue_categories():
+    from ecinstruct.build import ood_universe, select_tasks
+    from ecinstruct.canonical import Canonical, conform
+
     src = "amazon_reviews_2018"
-    reviews = pl.DataFrame(
-        {"product_id": ["A", "B", None, "A", "C"], "source": [src, src, src, src, "other"]}
+    canonical = Canonical()
+    canonical.tables["reviews"] = conform(
+        pl.DataFrame(
+            {"product_id": ["A", "B", None, "A", "C"], "source": [src, src, src, src, "other"]}
+        ),
+        "reviews",
     )
-    relations = pl.DataFrame(
-        {"product_id": ["B"], "related_id": ["D"], "source": [src]},
+    canonical.tables["relations"] = conform(
+        pl.DataFrame({"product_id": ["B"], "related_id": ["D"], "source": [src]}), "relations"
     )
-    catalogue = pl.DataFrame(
-        {
-            "product_id": ["A", "B", "B", "C", "E"],
-            "source": [src, src, src, src, src],
-            "category": ["Tools", "Toys", "Tools", "Tools", "Tools"],
-        }
+    canonical.tables["products"] = conform(
+        pl.DataFrame(
+            {
+                "product_id": ["A", "B", "B", "C", "E"],
+                "source": [src, src, src, src, src],
+                "category": ["Tools", "Toys", "Tools", "Tools", "Tools"],
+            }
+        ),
+        "products",
     )
-    columns = {"relations": ("product_id", "related_id"), "reviews": ("product_id",)}
-    whole = splits.universe_of(
-        [
-            splits.product_keys(relations, columns["relations"]),
-            splits.product_keys(reviews, columns["reviews"]),
-        ],
-        [catalogue],
-    )
-    pieces = splits.universe_of(
-        [splits.product_keys(f, columns["reviews"]) for f in (reviews[:2], reviews[2:])]
-        + [splits.product_keys(relations, columns["relations"])],
-        [catalogue[:2], catalogue[2:]],
-    )
+    universe = ood_universe(canonical, select_tasks(()))
     order = ["product_id", "source", "category"]
-    assert (
-        whole.sort(order, nulls_last=True).rows()
-        == [
-            ("A", src, "Tools"),
-            ("B", src, "Tools"),
-            ("B", src, "Toys"),
-            ("C", "other", None),  # no catalogue row from its own source
-            ("D", src, None),
-        ]
-        == pieces.sort(order, nulls_last=True).rows()
-    )
+    assert universe.sort(order, nulls_last=True).rows() == [
+        ("A", src, "Tools"),
+        ("B", src, "Tools"),
+        ("B", src, "Toys"),
+        ("C", "other", None),  # no catalogue row from its own source
+        ("D", src, None),  # E: in the catalogue alone
+    ]
     # A product with several catalogue rows is held out when one of them is.
-    ood = splits.ood_products(whole, {src: ("Tools",)}, 0.0, seed=0)
+    ood = splits.ood_products(universe, {src: ("Tools",)}, 0.0, seed=0)
     assert ood["product_id"].to_list() == ["A", "B"]
 
 
