@@ -28,7 +28,7 @@ from ecinstruct.sources.context import LoadContext
 from ecinstruct.sources.registry import ADAPTERS
 from ecinstruct.sources.spec import SourceSpec
 
-# Adapters loading at once (see load_canonical).
+# Loading jobs running at once (see _load_jobs).
 LOAD_WORKERS = 2
 # Raw files over this size in all are loaded in a child process (see load_isolated).
 ISOLATE_BYTES = 256 * 1024**2
