@@ -9,6 +9,8 @@ from rich.table import Table
 from ecinstruct.progress import console
 
 SHOWN = ("train", "validation", "test_ind", "test_ood")
+# Drop reasons named in a task's row, most frequent first; build.json has every one.
+TOP_REASONS = 3
 
 
 def print_summary(manifest: dict, out: Path) -> None:
@@ -22,20 +24,22 @@ def print_summary(manifest: dict, out: Path) -> None:
         if res["status"] == "skipped":
             table.add_row(name, *["–"] * len(SHOWN), "–", res["note"])
             continue
-        top = sorted(res["dropped"].items(), key=lambda kv: -kv[1])
-        reasons = ", ".join(f"{r} {n}" for r, n in top if r != "over_quota")[:90]
-        note = "; ".join(x for x in (res["note"], reasons) if x)
-        cells = [str(res["counts"].get(s, "–")) for s in SHOWN]
+        note = "; ".join(x for x in (res["note"], top_reasons(res["dropped"])) if x)
+        cells = [f"{res['counts'][s]:,}" if s in res["counts"] else "–" for s in SHOWN]
         table.add_row(
-            name, *cells, str(sum(n for r, n in res["dropped"].items() if r != "over_quota")), note
+            name,
+            *cells,
+            f"{sum(n for r, n in res['dropped'].items() if r != 'over_quota'):,}",
+            note,
         )
     console.print(table)
     if manifest["rejected"]:
         rej = Table(title="raw rows rejected", title_justify="left")
-        for col in ("source", "reason", "rows"):
-            rej.add_column(col)
+        rej.add_column("source")
+        rej.add_column("reason")
+        rej.add_column("rows", justify="right")
         for row in manifest["rejected"]:
-            rej.add_row(row["source"], row["reason"], str(row["rows"]))
+            rej.add_row(row["source"], row["reason"], f"{row['rows']:,}")
         console.print(rej)
     for src in manifest.get("sources", []):
         if src.get("rows_out_of_scope"):
@@ -49,3 +53,16 @@ def print_summary(manifest: dict, out: Path) -> None:
     console.print(
         f"quality gate: {verdict}   ood products held out: {manifest['ood_products']}   time: {secs:.1f}s"
     )
+
+
+def top_reasons(dropped: dict[str, int], shown: int = TOP_REASONS) -> str:
+    """The `shown` most frequent drop reasons with their counts (ties by name), and how many
+    more there are; `over_quota` (usable, just not drawn) is not a drop reason here."""
+    top = sorted(
+        ((r, n) for r, n in dropped.items() if r != "over_quota"), key=lambda kv: (-kv[1], kv[0])
+    )
+    text = ", ".join(f"{r} {n:,}" for r, n in top[:shown])
+    if len(top) > shown:
+        rest = len(top) - shown
+        text += f" and {rest} more reason{'s' if rest > 1 else ''} (build.json)"
+    return text

@@ -149,3 +149,25 @@ print(json.dumps([suites["passed"], len(suites["results"]),
     passed, n_results, imported = json.loads(done.stdout.strip().splitlines()[-1])
     assert passed and n_results > 10
     assert imported == []
+
+
+def test_summary_names_the_top_drop_reasons_whole_and_counts_the_rest(small_build):
+    from ecinstruct import summary
+
+    note = summary.top_reasons(
+        {"b": 5, "over_quota": 900, "a": 5, "c": 1_200, "d": 1, "e": 2, "long_reason_name": 3}
+    )
+    assert note == "c 1,200, a 5, b 5 and 3 more reasons (build.json)"
+    assert summary.top_reasons({"x": 1, "over_quota": 2}) == "x 1"
+    assert summary.top_reasons({}) == ""
+
+    out, manifest = small_build
+    with summary.console.capture() as captured:
+        summary.print_summary(manifest, out)
+    # The table's cells wrap: its borders and line ends go, its words stay.
+    text = " ".join(captured.get().replace("│", " ").split())
+    for res in manifest["tasks"].values():
+        reasons = [r for r in res["dropped"] if r != "over_quota"]
+        shown = sorted(reasons, key=lambda r: (-res["dropped"][r], r))[: summary.TOP_REASONS]
+        for reason in shown:  # each named whole, with its count
+            assert f"{reason} {res['dropped'][reason]:,}" in text
