@@ -89,9 +89,12 @@ def sample(
 
     Example: python -m ecinstruct sample --out /tmp/sample --scale 2
     """
+    from ecinstruct.config import check_scale, check_seed
     from ecinstruct.sample import generate
     from ecinstruct.writer import atomic_folder
 
+    check_scale(scale)
+    check_seed(seed)
     with atomic_folder(out) as tmp:
         generate(tmp, scale=scale, seed=seed, progress=progress)
     console.print(

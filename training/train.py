@@ -23,6 +23,7 @@ step. The effective batch stays ``--batch-size`` samples whatever the number of 
 from __future__ import annotations
 
 import inspect
+import math
 import os
 import random
 import sys
@@ -89,6 +90,15 @@ class TrainConfig:
                 raise UserError(f"--{name.replace('_', '-')} must be at least 1, got {value}")
         if not 0 <= self.lora_dropout < 1:
             raise UserError(f"--lora-dropout must be in [0, 1), got {self.lora_dropout}")
+        if not (math.isfinite(self.lr) and self.lr > 0):
+            raise UserError(f"--lr must be a positive number, got {self.lr}")
+        if not 0 <= self.warmup_ratio < 1:
+            raise UserError(f"warmup_ratio must be in [0, 1), got {self.warmup_ratio}")
+        if not (math.isfinite(self.weight_decay) and self.weight_decay >= 0):
+            raise UserError(f"weight_decay must be 0 or more, got {self.weight_decay}")
+        # transformers seeds numpy's legacy generator too, which takes 32 bits.
+        if not 0 <= self.seed < 2**32:
+            raise UserError(f"--seed must be a whole number from 0 to 2**32 - 1, got {self.seed}")
         if self.prompt not in ("alpaca", "chat"):
             raise UserError(f"--prompt must be alpaca or chat, got {self.prompt!r}")
 

@@ -171,3 +171,65 @@ def test_summary_names_the_top_drop_reasons_whole_and_counts_the_rest(small_buil
         shown = sorted(reasons, key=lambda r: (-res["dropped"][r], r))[: summary.TOP_REASONS]
         for reason in shown:  # each named whole, with its count
             assert f"{reason} {res['dropped'][reason]:,}" in text
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--seed", "-3"], "--seed must be a whole number"),
+        (["--seed", str(2**64)], "--seed must be a whole number"),
+        (["--per-task", "0"], "--per-task must be a whole number of at least 1"),
+        (["--per-task", "-5"], "--per-task must be a whole number of at least 1"),
+        (["--ood-fraction", "1"], "--ood-fraction is the share"),
+        (["--ood-fraction", "nan"], "--ood-fraction is the share"),
+        (["--ood-fraction", "-0.1"], "--ood-fraction is the share"),
+        (["--sample-scale", "0"], "--sample-scale must be a positive number"),
+        (["--sample-scale", "inf"], "--sample-scale must be a positive number"),
+    ],
+)
+def test_bad_build_flags_are_one_line_errors_before_any_work(tmp_path, flags, message):
+    out = tmp_path / "ds"
+    done = subprocess.run(
+        [sys.executable, "-m", "ecinstruct", "build", "--out", str(out), *flags],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 2, done.stderr
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not out.exists() and not (tmp_path / "build").exists()
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--scale", "0"], "--scale must be a positive number"),
+        (["--scale", "nan"], "--scale must be a positive number"),
+        (["--seed", "-1"], "--seed must be a whole number"),
+    ],
+)
+def test_bad_sample_flags_are_one_line_errors(tmp_path, flags, message):
+    out = tmp_path / "raw"
+    done = subprocess.run(
+        [sys.executable, "-m", "ecinstruct", "sample", "--out", str(out), *flags],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2, done.stderr
+    assert message in done.stderr and "Traceback" not in done.stderr
+    assert not out.exists()
+
+
+def test_build_config_refuses_what_the_flags_refuse():
+    BuildConfig(per_task=1, ood_fraction=0.0, seed=2**63 - 1)  # the edges are fine
+    for bad in (
+        {"per_task": 0},
+        {"per_task": 2.5},
+        {"seed": True},
+        {"ood_fraction": 1.0},
+        {"sample_scale": -1},
+        {"shard_rows": 0},
+    ):
+        with pytest.raises(UserError):
+            BuildConfig(**bad)

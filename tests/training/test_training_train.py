@@ -158,6 +158,28 @@ def test_cli_unknown_task_is_one_line_exit_2(dataset_dir, tiny_model_dir, tmp_pa
     assert len(lines) == 1 and lines[0].startswith("error: unknown task nope")
 
 
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--lr", "-1"], "error: --lr must be a positive number"),
+        (["--lr", "nan"], "error: --lr must be a positive number"),
+        (["--seed", "-1"], "error: --seed must be a whole number from 0 to 2**32 - 1"),
+        (["--seed", str(2**32)], "error: --seed must be a whole number from 0 to 2**32 - 1"),
+        (["--epochs", "0"], "error: --epochs must be at least 1"),
+    ],
+)
+def test_cli_bad_settings_are_one_line_exit_2_before_loading(
+    dataset_dir, tiny_model_dir, tmp_path, flags, message
+):
+    args = ["--dataset", str(dataset_dir), "--model", str(tiny_model_dir)]
+    args += ["--out", str(tmp_path / "x"), *flags]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(message), lines
+    assert not (tmp_path / "x").exists()
+
+
 def test_eval_samples_spreads_a_small_validation_set_over_tasks(dataset_dir):
     from training.train import subsample_by_task
 
