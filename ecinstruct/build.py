@@ -421,7 +421,8 @@ def _clear_stale_handovers(root: Path | None = None) -> list[Path]:
     if removed:
         console.print(
             f"removed {len(removed)} table folder(s) ({size / 1e9:.1f} GB) that killed builds "
-            f"left in {root}"
+            f"left in {root}",
+            markup=False,
         )
     return removed
 

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from ecinstruct.config import DEFAULT_OUT, BuildConfig
 from ecinstruct.errors import UserError
@@ -98,7 +99,8 @@ def sample(
     with atomic_folder(out) as tmp:
         generate(tmp, scale=scale, seed=seed, progress=progress)
     console.print(
-        f"wrote sample to {out} (use: python -m ecinstruct build --sources {out / 'sources.toml'})"
+        f"wrote sample to {out} (use: python -m ecinstruct build --sources {out / 'sources.toml'})",
+        markup=False,
     )
 
 
@@ -129,7 +131,7 @@ def report(
     from quality.report import write_report
 
     for path in write_report(folder):
-        console.print(f"wrote {path}")
+        console.print(f"wrote {path}", markup=False)
 
 
 @app.command()
@@ -171,10 +173,10 @@ def main() -> None:
     try:
         app()
     except UserError as e:
-        console.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True)
+        console.print(f"[red]error:[/red] {escape(str(e))}", highlight=False, soft_wrap=True)
         raise SystemExit(e.exit_code) from None
     except BuildFailed as e:
-        console.print(f"[red]build failed:[/red] {e}", highlight=False, soft_wrap=True)
+        console.print(f"[red]build failed:[/red] {escape(str(e))}", highlight=False, soft_wrap=True)
         raise SystemExit(1) from None
     except KeyboardInterrupt:
         console.print("interrupted; earlier output left as it was")

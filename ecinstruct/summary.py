@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich.markup import escape
 from rich.table import Table
 
 from ecinstruct.progress import console
@@ -14,7 +15,7 @@ TOP_REASONS = 3
 
 
 def print_summary(manifest: dict, out: Path) -> None:
-    table = Table(title=f"ECInstruct build → {out}", title_justify="left")
+    table = Table(title=f"ECInstruct build → {escape(str(out))}", title_justify="left")
     table.add_column("task")
     for split in SHOWN:
         table.add_column(split, justify="right")
@@ -22,7 +23,7 @@ def print_summary(manifest: dict, out: Path) -> None:
     table.add_column("note / top drop reasons", overflow="fold")
     for name, res in manifest["tasks"].items():
         if res["status"] == "skipped":
-            table.add_row(name, *["–"] * len(SHOWN), "–", res["note"])
+            table.add_row(name, *["–"] * len(SHOWN), "–", escape(res["note"]))
             continue
         note = "; ".join(x for x in (res["note"], top_reasons(res["dropped"])) if x)
         cells = [f"{res['counts'][s]:,}" if s in res["counts"] else "–" for s in SHOWN]
@@ -30,7 +31,7 @@ def print_summary(manifest: dict, out: Path) -> None:
             name,
             *cells,
             f"{sum(n for r, n in res['dropped'].items() if r != 'over_quota'):,}",
-            note,
+            escape(note),
         )
     console.print(table)
     if manifest["rejected"]:
@@ -39,13 +40,14 @@ def print_summary(manifest: dict, out: Path) -> None:
         rej.add_column("reason")
         rej.add_column("rows", justify="right")
         for row in manifest["rejected"]:
-            rej.add_row(row["source"], row["reason"], f"{row['rows']:,}")
+            rej.add_row(escape(row["source"]), escape(row["reason"]), f"{row['rows']:,}")
         console.print(rej)
     for src in manifest.get("sources", []):
         if src.get("rows_out_of_scope"):
             console.print(
                 f"{src['kind']} {src['file']}: {src['rows_out_of_scope']:,} rows out of scope "
-                "(not loaded, e.g. a locale other than US)"
+                "(not loaded, e.g. a locale other than US)",
+                markup=False,
             )
     gate = manifest["gate"]
     verdict = "[green]passed[/green]" if gate["passed"] else "[red]FAILED — not publishable[/red]"

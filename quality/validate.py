@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import polars as pl
+from rich.markup import escape
 from rich.table import Table
 
 from ecinstruct.progress import console
@@ -84,16 +85,16 @@ def print_validation(result: dict) -> None:
         for r in failed:
             examples = "\n".join(json.dumps(e, ensure_ascii=False) for e in r["examples"][:3])
             table.add_row(
-                r["suite"],
-                f"{r['expectation']}\n[dim]{r['description']}[/dim]",
+                escape(r["suite"]),
+                f"{escape(r['expectation'])}\n[dim]{escape(r['description'])}[/dim]",
                 r["severity"],
                 str(r["unexpected_count"]),
-                examples,
+                escape(examples),
             )
         console.print(table)
     n_crit = sum(1 for r in failed if r["severity"] == "critical")
     verdict = "[green]passed[/green]" if result["passed"] else "[red]FAILED[/red]"
     console.print(
-        f"validate {result.get('folder', '')}: {verdict} — {len(rows)} expectations, "
+        f"validate {escape(str(result.get('folder', '')))}: {verdict} — {len(rows)} expectations, "
         f"{len(failed)} failed ({n_crit} critical), {result.get('records', 0)} records"
     )

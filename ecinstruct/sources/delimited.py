@@ -65,7 +65,7 @@ def read_csv(path: Path, required: list[str]) -> tuple[pl.DataFrame, pl.DataFram
     missing = [c for c in required if c not in frame.columns]
     if missing:
         found = ", ".join(c for c in frame.columns if not c.startswith("_"))
-        raise UserError(f"{path}: missing column(s) {', '.join(missing)} (found: {found})")
+        raise UserError(f"{path}: missing column(s) {', '.join(missing)} (found: {_shown(found)})")
 
     malformed = pl.col("_raw").is_not_null()
     rejected = frame.filter(malformed).select(
@@ -85,6 +85,12 @@ def _quote_char(text: str) -> str:
     return '"'
 
 
+def _shown(text: str, limit: int = 120) -> str:
+    """`text` fit for one line of an error message: control characters escaped, cut short."""
+    cut = text if len(text) <= limit else text[:limit] + "…"
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in cut)
+
+
 def _split_lines(path: Path, text: str, quote: str) -> pl.DataFrame:
     """One record per line; a quoted value ends at a quote followed by `,` or line end."""
     # Split on "\n" only: str.splitlines would also split on characters such as U+0085
@@ -92,8 +98,18 @@ def _split_lines(path: Path, text: str, quote: str) -> pl.DataFrame:
     lines = pl.Series("line", text.lstrip("\ufeff").split("\n"), dtype=pl.String)
     if not lines[0].strip():
         raise UserError(f"{path}: empty file, expected a CSV header")
-    names = next(csv.reader([lines[0].rstrip("\r")], quotechar=quote))
+    try:
+        names = next(csv.reader([lines[0].rstrip("\r")], quotechar=quote))
+    except csv.Error:
+        raise UserError(
+            f"{path}: line 1 is not a CSV header (a line break inside a field): {_shown(lines[0])}"
+        ) from None
     names = [name.strip() for name in names]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise UserError(
+            f"{path}: the CSV header names {', '.join(map(repr, repeated))} more than once"
+        )
     body = pl.DataFrame({"_line": lines.slice(1)}).with_columns(
         _row=pl.int_range(2, lines.len() + 1, dtype=pl.Int64)
     )

@@ -233,3 +233,16 @@ def test_build_config_refuses_what_the_flags_refuse():
     ):
         with pytest.raises(UserError):
             BuildConfig(**bad)
+
+
+def test_error_messages_print_brackets_as_they_are(tmp_path):
+    # The console reads "[...]" as markup: a config's table name must not vanish from the error.
+    (tmp_path / "sources.toml").write_text('[nope]\nfiles = ["x"]\n')
+    done = subprocess.run(
+        [sys.executable, "-m", "ecinstruct", "build", "--sources", "sources.toml", "--out", "ds"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 2
+    assert "unknown source kind [nope]" in " ".join(done.stderr.split())

@@ -28,13 +28,14 @@ def test_validate_passes_a_good_folder_and_fails_a_hand_edited_one(tmp_path, syn
     assert good["passed"], [r for r in good["results"] if not r["success"]]
     assert good["records"] == records.height
 
-    # Hand edits: a label outside its options, a leaked OOD product, a duplicate id.
+    # Hand edits: a label outside its options (which reads like console markup), a leaked OOD
+    # product, a duplicate id.
     path = folder / "data" / "sentiment_analysis" / "train-00000-of-00001.parquet"
     df = pl.read_parquet(path)
     ood_product = records.filter(pl.col("split") == "test_ood")["product_ids"][0][0]
     df = df.with_columns(
         pl.when(pl.int_range(pl.len()) == 0)
-        .then(pl.lit("superb"))
+        .then(pl.lit("[/b]superb"))
         .otherwise("output")
         .alias("output"),
         pl.when(pl.int_range(pl.len()) == 1)
@@ -59,6 +60,7 @@ def test_validate_passes_a_good_folder_and_fails_a_hand_edited_one(tmp_path, syn
     assert (
         "FAILED" in out and "expect_column_values_to_be_in_set(output)" in out and "superb" in out
     )
+    assert "[/b]superb" in out  # data is printed as it is, never read as markup
 
 
 def test_validate_checks_files_and_layout(tmp_path, synth, small):

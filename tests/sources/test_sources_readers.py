@@ -49,7 +49,7 @@ def test_jsonl_escaped_apostrophes_are_repaired_line_by_line(tmp_path, name):
         b'"it\\\'s"',  # parses once repaired, but is not an object
         b'{"a": "still \\\'broken}',  # not JSON either way
         b'{"a": "plain"}',
-        b"{\"a\": \"no escape'",  # not JSON, and nothing to repair
+        b'{"a": "no escape\'',  # not JSON, and nothing to repair
     ]
     data = b"\n".join(lines) + b"\n"
     path = tmp_path / name
@@ -94,6 +94,23 @@ def test_csv_missing_column_is_a_user_error(tmp_path):
     path = tmp_path / "x.csv"
     path.write_text("id,name\n1,a\n")
     with pytest.raises(UserError, match="missing column"):
+        read_csv(path, ["id", "title"])
+
+
+def test_csv_header_that_is_not_one_is_a_user_error(tmp_path):
+    # Apostrophe-quoted (split line by line), with a bare carriage return and a control byte
+    # in the first line, as in binary junk.
+    path = tmp_path / "x.csv"
+    path.write_bytes(b"'a',b\rc\x01,d\n'1',2,3\n")
+    with pytest.raises(UserError, match=r"line 1 is not a CSV header") as caught:
+        read_csv(path, ["id", "title"])
+    assert "\\x01" in str(caught.value) and "\x01" not in str(caught.value)
+
+
+def test_csv_header_naming_a_column_twice_is_a_user_error(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text("'id','title','id'\n'1','a','2'\n")
+    with pytest.raises(UserError, match="names 'id' more than once"):
         read_csv(path, ["id", "title"])
 
 
