@@ -458,9 +458,10 @@ def _build_into(
     has half of the cores, the import's few seconds of Python would take them from its tasks."""
     clock.restart()
     ood_cats = {s.kind: tuple(s.ood_categories) for s in specs if s.ood_categories}
-    ood = splits.ood_products(
-        ood_universe(canonical, tasks), ood_cats, config.ood_fraction, config.seed
-    )
+    universe = ood_universe(canonical, tasks)
+    ood = splits.ood_products(universe, ood_cats, config.ood_fraction, config.seed)
+    unmatched = splits.unmatched_categories(universe, ood_cats)
+    del universe
     results, all_records, task_quality = [], [], {}
     # Scrubbed wherever they appear (quality.pii), picked out once for every task.
     names = pii.KnownNames.of(canonical["reviews"]["reviewer_name"].drop_nulls().unique())
@@ -599,6 +600,8 @@ def _build_into(
             "sources": provenance,
             "canonical_rows": canonical_rows,
             "ood_products": ood.height,
+            # Configured ood_categories that no product of their source has, with near names.
+            "ood_categories_unmatched": unmatched,
             "tasks": task_part["tasks"],
             # 2 when a second process built the second half of the tasks (ecinstruct.parallel).
             "task_processes": processes,

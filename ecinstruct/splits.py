@@ -66,6 +66,34 @@ def ood_products(
     return per_product.filter(held).select("product_id").sort("product_id")
 
 
+def unmatched_categories(
+    universe: pl.DataFrame, ood_categories: dict[str, tuple[str, ...]]
+) -> dict[str, dict]:
+    """source -> {"categories": how many categories its products in `universe` have,
+    "unmatched": {each configured OOD category that none of them has: up to three of the
+    source's categories with the closest names}}, for the sources with such a category. A
+    misspelt category holds nothing out; the build says so (see `summary`) instead of quietly
+    keeping test_ood short."""
+    out: dict[str, dict] = {}
+    for source, wanted in sorted(ood_categories.items()):
+        present = set(universe.filter(pl.col("source") == source)["category"].drop_nulls().unique())
+        names = sorted(present)
+        missing = {c: _near(c, names) for c in wanted if c not in present}
+        if missing:
+            out[source] = {"categories": len(names), "unmatched": missing}
+    return out
+
+
+def _near(name: str, names: list[str]) -> list[str]:
+    """Up to three of `names` that contain `name` or are contained in it (any case), else the
+    closest spellings."""
+    import difflib
+
+    low = name.casefold()
+    within = [n for n in names if low in n.casefold() or n.casefold() in low]
+    return within[:3] or difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+
+
 def side(ood: pl.DataFrame) -> pl.Expr:
     """'ood' when all of a candidate's products are held out, 'ind' when none are (or it shows
     no product), else 'mixed'."""

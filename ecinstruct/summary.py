@@ -49,6 +49,18 @@ def print_summary(manifest: dict, out: Path) -> None:
                 "(not loaded, e.g. a locale other than US)",
                 markup=False,
             )
+    for source, found in manifest.get("ood_categories_unmatched", {}).items():
+        for category, near in found["unmatched"].items():
+            if not found["categories"]:
+                hint = " (its products have no categories: is its metadata configured?)"
+            else:
+                hint = f" (near: {', '.join(map(repr, near))})" if near else ""
+            console.print(
+                f"note: [{source}] ood_categories {category!r} matches no product's category, "
+                f"so it holds nothing out for test_ood{hint}",
+                markup=False,
+                soft_wrap=True,
+            )
     gate = manifest["gate"]
     verdict = "[green]passed[/green]" if gate["passed"] else "[red]FAILED — not publishable[/red]"
     secs = manifest.get("timings_s", {}).get("total", 0)

@@ -187,3 +187,38 @@ def test_cap_ranks_only_usable_rows_and_keeps_row_order():
     assert capped.filter(pl.col("drop_reason").is_null())["input"].sort().to_list() == first
     # A second cap of the same frame changes nothing.
     assert splits.cap(capped, (10, 0, 0, 0), seed=0).equals(capped)
+
+
+def test_unmatched_ood_categories_are_named_with_near_names():
+    universe = pl.DataFrame(
+        {
+            "product_id": ["A", "B", "C", "D", "E"],
+            "source": ["s18", "s18", "s18", "s23", "s23"],
+            "category": ["Tools & Home Improvement", "Toys & Games", None, None, None],
+        }
+    )
+    found = splits.unmatched_categories(
+        universe,
+        {
+            "s18": ("Toys & Games", "tools & home improvement", "Toys and Games", "Garden"),
+            "s23": ("Beauty",),
+            "s_all_match": (),
+        },
+    )
+    assert found == {
+        "s18": {
+            "categories": 2,
+            "unmatched": {
+                "tools & home improvement": ["Tools & Home Improvement"],
+                "Toys and Games": ["Toys & Games"],
+                "Garden": [],
+            },
+        },
+        "s23": {"categories": 0, "unmatched": {"Beauty": []}},
+    }
+    assert splits.unmatched_categories(universe, {"s18": ("Toys & Games",)}) == {}
+
+
+def test_a_build_records_its_unmatched_ood_categories(small_build):
+    _, manifest = small_build
+    assert manifest["ood_categories_unmatched"] == {}  # the sample's category is there
