@@ -27,7 +27,7 @@ from ecinstruct.config import BuildConfig
 from ecinstruct.errors import UserError
 from ecinstruct.progress import Progress
 from ecinstruct.records import RECORD_SCHEMA, SPLITS
-from ecinstruct.tasks import REGISTRY
+from ecinstruct.tasks import REGISTRY, full_names, known_names
 from ecinstruct.tasks import common as task_steps
 from ecinstruct.tasks.base import Task, TaskContext
 from quality import pii
@@ -94,9 +94,11 @@ class TaskResult:
 
 
 def select_tasks(names: tuple[str, ...]) -> list[Task]:
+    """The tasks named (full or short names, see `tasks.full_names`), or every task."""
+    names = full_names(names)
     unknown = [n for n in names if n not in REGISTRY]
     if unknown:
-        raise UserError(f"unknown task(s) {', '.join(unknown)}; known: {', '.join(REGISTRY)}")
+        raise UserError(f"unknown task(s) {', '.join(unknown)}; known: {known_names()}")
     return [REGISTRY[n] for n in (names or tuple(REGISTRY))]
 
 

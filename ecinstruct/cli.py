@@ -21,7 +21,9 @@ app = typer.Typer(
 
 
 def _tasks(value: str | None) -> tuple[str, ...]:
-    return tuple(t.strip() for t in value.split(",") if t.strip()) if value else ()
+    from ecinstruct.tasks import full_names
+
+    return full_names(t.strip() for t in value.split(",") if t.strip()) if value else ()
 
 
 @app.command()
@@ -35,7 +37,8 @@ def build(
         typer.Option(help="About N training samples per task; other splits scale alike."),
     ] = None,
     tasks: Annotated[
-        str | None, typer.Option(help="Comma-separated task names (default: all).")
+        str | None,
+        typer.Option(help="Comma-separated task names or short names, e.g. SA,PM (default: all)."),
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed for every sampling and split decision.")] = 0,
     ood_fraction: Annotated[

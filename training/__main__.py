@@ -13,8 +13,10 @@ from ecinstruct.errors import UserError
 
 
 def _tasks(values: list[str] | None) -> tuple[str, ...]:
-    # Accept both `--tasks a,b` and `--tasks a --tasks b`.
-    return tuple(t.strip() for v in values or () for t in v.split(",") if t.strip())
+    # Accept both `--tasks a,b` and `--tasks a --tasks b`, and short names (SA, PM, ...).
+    from ecinstruct.tasks import full_names
+
+    return full_names(t.strip() for v in values or () for t in v.split(",") if t.strip())
 
 
 def main(
@@ -24,7 +26,10 @@ def main(
     model: Annotated[str, typer.Option(help="Model folder, Hub id, or the alias smollm2-135m.")],
     out: Annotated[Path, typer.Option(help="Output folder: adapter, metrics, loss curve.")],
     tasks: Annotated[
-        list[str] | None, typer.Option(help="Task names, comma-separated (default: all).")
+        list[str] | None,
+        typer.Option(
+            help="Task names or short names (SA, PM, ...), comma-separated (default: all)."
+        ),
     ] = None,
     epochs: Annotated[int, typer.Option(help="Passes over the training split.")] = 3,
     max_steps: Annotated[

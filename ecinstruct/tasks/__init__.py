@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from ecinstruct.tasks import (
     answer_generation,
     answerability_prediction,
@@ -31,3 +33,23 @@ REGISTRY: dict[str, Task] = {
         answer_generation,
     )
 }
+
+# Short names (SPEC.md: SA, PM, ...), in any case, for the full ones.
+BY_SHORT: dict[str, str] = {task.short.lower(): name for name, task in REGISTRY.items()}
+
+
+def full_names(names: Iterable[str]) -> tuple[str, ...]:
+    """`names` with each short name (`SA`, `pm`, ...) turned into its task's full name and
+    repeats dropped, in the order given; a name that is neither is left as it is, for the
+    caller to refuse with its own list of what it knows."""
+    out: list[str] = []
+    for name in names:
+        full = BY_SHORT.get(name.lower(), name)
+        if full not in out:
+            out.append(full)
+    return tuple(out)
+
+
+def known_names() -> str:
+    """Every task as `full_name (SHORT)`, for error messages."""
+    return ", ".join(f"{name} ({task.short})" for name, task in REGISTRY.items())

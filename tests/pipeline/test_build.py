@@ -246,3 +246,22 @@ def test_error_messages_print_brackets_as_they_are(tmp_path):
     )
     assert done.returncode == 2
     assert "unknown source kind [nope]" in " ".join(done.stderr.split())
+
+
+def test_tasks_are_named_by_full_or_short_name():
+    from ecinstruct.tasks import full_names
+
+    assert full_names(["SA", "pm", "sentiment_analysis", "Sr", "nope"]) == (
+        "sentiment_analysis",
+        "product_matching",
+        "sequential_recommendation",
+        "nope",
+    )
+    assert [t.name for t in build.select_tasks(("qpr", "AVE"))] == [
+        "query_product_ranking",
+        "attribute_value_extraction",
+    ]
+    with pytest.raises(
+        UserError, match=r"unknown task\(s\) SAX; known: .*sentiment_analysis \(SA\)"
+    ):
+        build.select_tasks(("SAX",))

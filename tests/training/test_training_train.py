@@ -223,3 +223,13 @@ def test_torchrun_two_processes_train_like_one(dataset_dir, tiny_model_dir, tmp_
         [r["loss"] for r in single["train"]], abs=1e-5
     )
     assert ddp["best_validation_loss"] == pytest.approx(single["best_validation_loss"], abs=1e-5)
+
+
+def test_cli_takes_task_short_names_and_repeats():
+    from training.__main__ import _tasks
+
+    assert _tasks(["SA,pm", "answer_generation", "sa"]) == (
+        "sentiment_analysis",
+        "product_matching",
+        "answer_generation",
+    )
