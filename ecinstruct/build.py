@@ -252,6 +252,11 @@ def _has_split(task: Task, split: str) -> bool:
     return task.has_ood or "ood" not in split
 
 
+def is_build_folder(folder: Path) -> bool:
+    """Whether `folder` is a dataset folder a build wrote (every complete one has build.json)."""
+    return (folder / "build.json").is_file()
+
+
 def default_sources(config: BuildConfig) -> Path:
     """The built-in sample, generated once per (scale, seed) into the user cache."""
     from ecinstruct.paths import cache_dir
@@ -343,6 +348,7 @@ def run(config: BuildConfig, argv: list[str] | None = None) -> dict:
 
     clock = Stopwatch()
     tasks = select_tasks(config.tasks)
+    writer.check_replaceable(config.out, is_build_folder, "a dataset folder ECInstruct built")
     if config.sources is None:
         sources_path = default_sources(config)
         clock.lap("generate_sample")

@@ -95,10 +95,12 @@ def sample(
     """
     from ecinstruct.config import check_scale, check_seed
     from ecinstruct.sample import generate
-    from ecinstruct.writer import atomic_folder
+    from ecinstruct.sample.generate import is_sample_folder
+    from ecinstruct.writer import atomic_folder, check_replaceable
 
     check_scale(scale)
     check_seed(seed)
+    check_replaceable(out, is_sample_folder, "a sample ECInstruct wrote")
     with atomic_folder(out) as tmp:
         generate(tmp, scale=scale, seed=seed, progress=progress)
     console.print(

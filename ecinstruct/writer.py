@@ -15,9 +15,32 @@ from pathlib import Path
 
 import polars as pl
 
+from ecinstruct.errors import UserError
+
+
+def check_replaceable(out: Path, ours: Callable[[Path], bool], what: str) -> None:
+    """A UserError unless `out` is absent, an empty folder, or a folder that `ours` recognises
+    as an earlier output of this kind, `what` (a new one replaces it whole). Called before any
+    work, so that a mistyped --out (a home folder, a checkout, a data folder) is refused at
+    once instead of being replaced at the end."""
+    if not out.exists() and not out.is_symlink():
+        return
+    if not out.is_dir():
+        raise UserError(f"{out} exists and is not a folder; choose another --out")
+    if out.resolve() == Path.cwd().resolve() or out.resolve() in Path.cwd().resolve().parents:
+        raise UserError(f"{out} holds the current folder; choose another --out")
+    if not any(out.iterdir()) or ours(out):
+        return
+    raise UserError(
+        f"{out} already exists and is not {what}; writing there would replace everything in "
+        "it, so it is left alone: choose another --out, or remove the folder first"
+    )
+
 
 @contextmanager
 def atomic_folder(out: Path) -> Iterator[Path]:
+    """A temporary sibling of `out` to write into, which replaces `out` once the block ends
+    without an error (callers check `out` first with `check_replaceable`)."""
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"

@@ -41,6 +41,18 @@ PER_SCALE: dict[str, tuple[int, int]] = {
 OOD_CATEGORIES = (OOD_CATEGORY.top,)
 
 
+HEADER = "# Built-in sample data in the published raw formats, written by ecinstruct.sample"
+
+
+def is_sample_folder(folder: Path) -> bool:
+    """Whether `folder` is a sample this module wrote (its sources.toml starts with HEADER)."""
+    try:
+        with (folder / "sources.toml").open(encoding="utf-8") as handle:
+            return handle.readline().rstrip("\n") == HEADER
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
 def counts(scale: float) -> dict[str, int]:
     if not (isinstance(scale, int | float) and math.isfinite(scale) and scale > 0):
         raise ValueError(f"scale must be a positive number, got {scale!r}")
@@ -158,7 +170,7 @@ _LIST_KEYS = {"reviews", "meta", "files"}
 
 def _toml(files: dict[str, dict[str, str | list[str]]], scale: float, seed: int) -> str:
     lines = [
-        "# Built-in sample data in the published raw formats, written by ecinstruct.sample",
+        HEADER,
         f"# (scale={scale}, seed={seed}). Paths are relative to this file.",
         "# Usage: python -m ecinstruct build --sources <this file> --out DIR",
     ]

@@ -265,3 +265,39 @@ def test_tasks_are_named_by_full_or_short_name():
         UserError, match=r"unknown task\(s\) SAX; known: .*sentiment_analysis \(SA\)"
     ):
         build.select_tasks(("SAX",))
+
+
+def _cli(tmp_path, *args):
+    return subprocess.run(
+        [sys.executable, "-m", "ecinstruct", *args], capture_output=True, text=True, cwd=tmp_path
+    )
+
+
+def test_out_that_is_not_an_earlier_output_is_left_alone(tmp_path):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep")
+    (mine / "sources.toml").write_text("[esci]\n")  # a data folder of one's own
+    for args in (["build", "--out", "mine"], ["sample", "--out", "mine"]):
+        done = _cli(tmp_path, *args)
+        assert done.returncode == 2, done.stderr
+        assert "already exists and is not" in done.stderr and "Traceback" not in done.stderr
+        assert sorted(p.name for p in mine.iterdir()) == ["notes.txt", "sources.toml"]
+    for out in (".", str(tmp_path.parent)):  # the current folder, or one holding it
+        done = _cli(tmp_path, "build", "--out", out)
+        assert done.returncode == 2 and "holds the current folder" in done.stderr
+    (tmp_path / "file").write_text("x")
+    done = _cli(tmp_path, "build", "--out", "file")
+    assert done.returncode == 2 and "is not a folder" in done.stderr
+    assert (tmp_path / "file").read_text() == "x"
+
+
+def test_an_earlier_sample_or_empty_folder_is_replaced(tmp_path):
+    (tmp_path / "empty").mkdir()
+    first = _cli(tmp_path, "sample", "--out", "empty", "--scale", "0.01", "--no-progress")
+    assert first.returncode == 0, first.stderr
+    (tmp_path / "empty" / "stray.txt").write_text("x")
+    again = _cli(tmp_path, "sample", "--out", "empty", "--scale", "0.01", "--no-progress")
+    assert again.returncode == 0, again.stderr
+    assert not (tmp_path / "empty" / "stray.txt").exists()  # replaced whole
+    assert (tmp_path / "empty" / "sources.toml").is_file()
