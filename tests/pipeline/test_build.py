@@ -173,52 +173,35 @@ def test_summary_names_the_top_drop_reasons_whole_and_counts_the_rest(small_buil
             assert f"{reason} {res['dropped'][reason]:,}" in text
 
 
-@pytest.mark.parametrize(
-    ("flags", "message"),
-    [
-        (["--seed", "-3"], "--seed must be a whole number"),
-        (["--seed", str(2**64)], "--seed must be a whole number"),
-        (["--per-task", "0"], "--per-task must be a whole number of at least 1"),
-        (["--per-task", "-5"], "--per-task must be a whole number of at least 1"),
-        (["--ood-fraction", "1"], "--ood-fraction is the share"),
-        (["--ood-fraction", "nan"], "--ood-fraction is the share"),
-        (["--ood-fraction", "-0.1"], "--ood-fraction is the share"),
-        (["--sample-scale", "0"], "--sample-scale must be a positive number"),
-        (["--sample-scale", "inf"], "--sample-scale must be a positive number"),
-    ],
-)
-def test_bad_build_flags_are_one_line_errors_before_any_work(tmp_path, flags, message):
-    out = tmp_path / "ds"
-    done = subprocess.run(
-        [sys.executable, "-m", "ecinstruct", "build", "--out", str(out), *flags],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
+def _cli(tmp_path, *args):
+    return subprocess.run(
+        [sys.executable, "-m", "ecinstruct", *args], capture_output=True, text=True, cwd=tmp_path
     )
-    assert done.returncode == 2, done.stderr
-    assert message in done.stderr
-    assert "Traceback" not in done.stderr
-    assert not out.exists() and not (tmp_path / "build").exists()
 
 
 @pytest.mark.parametrize(
-    ("flags", "message"),
+    ("command", "flags", "message"),
     [
-        (["--scale", "0"], "--scale must be a positive number"),
-        (["--scale", "nan"], "--scale must be a positive number"),
-        (["--seed", "-1"], "--seed must be a whole number"),
+        ("build", ["--seed", "-3"], "--seed must be a whole number"),
+        ("build", ["--seed", str(2**64)], "--seed must be a whole number"),
+        ("build", ["--per-task", "0"], "--per-task must be a whole number of at least 1"),
+        ("build", ["--per-task", "-5"], "--per-task must be a whole number of at least 1"),
+        ("build", ["--ood-fraction", "1"], "--ood-fraction is the share"),
+        ("build", ["--ood-fraction", "nan"], "--ood-fraction is the share"),
+        ("build", ["--ood-fraction", "-0.1"], "--ood-fraction is the share"),
+        ("build", ["--sample-scale", "0"], "--sample-scale must be a positive number"),
+        ("build", ["--sample-scale", "inf"], "--sample-scale must be a positive number"),
+        ("sample", ["--scale", "0"], "--scale must be a positive number"),
+        ("sample", ["--scale", "nan"], "--scale must be a positive number"),
+        ("sample", ["--seed", "-1"], "--seed must be a whole number"),
     ],
 )
-def test_bad_sample_flags_are_one_line_errors(tmp_path, flags, message):
-    out = tmp_path / "raw"
-    done = subprocess.run(
-        [sys.executable, "-m", "ecinstruct", "sample", "--out", str(out), *flags],
-        capture_output=True,
-        text=True,
-    )
+def test_bad_flags_are_one_line_errors_before_any_work(tmp_path, command, flags, message):
+    out = tmp_path / "out"
+    done = _cli(tmp_path, command, "--out", str(out), *flags)
     assert done.returncode == 2, done.stderr
     assert message in done.stderr and "Traceback" not in done.stderr
-    assert not out.exists()
+    assert not out.exists() and not (tmp_path / "build").exists()
 
 
 def test_build_config_refuses_what_the_flags_refuse():
@@ -238,12 +221,7 @@ def test_build_config_refuses_what_the_flags_refuse():
 def test_error_messages_print_brackets_as_they_are(tmp_path):
     # The console reads "[...]" as markup: a config's table name must not vanish from the error.
     (tmp_path / "sources.toml").write_text('[nope]\nfiles = ["x"]\n')
-    done = subprocess.run(
-        [sys.executable, "-m", "ecinstruct", "build", "--sources", "sources.toml", "--out", "ds"],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-    )
+    done = _cli(tmp_path, "build", "--sources", "sources.toml", "--out", "ds")
     assert done.returncode == 2
     assert "unknown source kind [nope]" in " ".join(done.stderr.split())
 
@@ -265,12 +243,6 @@ def test_tasks_are_named_by_full_or_short_name():
         UserError, match=r"unknown task\(s\) SAX; known: .*sentiment_analysis \(SA\)"
     ):
         build.select_tasks(("SAX",))
-
-
-def _cli(tmp_path, *args):
-    return subprocess.run(
-        [sys.executable, "-m", "ecinstruct", *args], capture_output=True, text=True, cwd=tmp_path
-    )
 
 
 def test_out_that_is_not_an_earlier_output_is_left_alone(tmp_path):
