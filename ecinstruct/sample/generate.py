@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
 
+from ecinstruct.config import check_scale
 from ecinstruct.sample import (
     amazon2018,
     amazon2023,
@@ -54,8 +54,7 @@ def is_sample_folder(folder: Path) -> bool:
 
 
 def counts(scale: float) -> dict[str, int]:
-    if not (isinstance(scale, int | float) and math.isfinite(scale) and scale > 0):
-        raise ValueError(f"scale must be a positive number, got {scale!r}")
+    check_scale(scale, "scale")
     return {k: max(floor, round(per * scale)) for k, (per, floor) in PER_SCALE.items()}
 
 

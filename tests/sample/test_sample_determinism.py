@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pytest
 
+from ecinstruct.errors import UserError
 from ecinstruct.sample import PER_SCALE, counts, generate
 
 KINDS = {
@@ -71,5 +72,5 @@ def test_counts_are_linear_and_hit_the_large_target():
 
 @pytest.mark.parametrize("scale", [0, -1.0, float("nan"), "2"])
 def test_bad_scale_is_refused(tmp_path, scale):
-    with pytest.raises(ValueError, match="scale"):
+    with pytest.raises(UserError, match="scale must be a positive number"):
         generate(tmp_path / "x", scale=scale)
