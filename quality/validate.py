@@ -96,5 +96,5 @@ def print_validation(result: dict) -> None:
     verdict = "[green]passed[/green]" if result["passed"] else "[red]FAILED[/red]"
     console.print(
         f"validate {escape(str(result.get('folder', '')))}: {verdict} — {len(rows)} expectations, "
-        f"{len(failed)} failed ({n_crit} critical), {result.get('records', 0)} records"
+        f"{len(failed)} failed ({n_crit} critical), {result.get('records', 0):,} records"
     )
