@@ -193,7 +193,11 @@ def train(config: TrainConfig) -> dict:
     val_set = encode_split(validation, tokenizer, config.prompt, config.max_length)
     for name, encoded in (("train", train_set), ("validation", val_set)):
         if not encoded.samples:
-            raise UserError(f"no {name} samples left for tasks {config.tasks or 'all'}")
+            why = ""
+            if encoded.dropped:  # every sample was dropped, e.g. too long to fit
+                reasons = ", ".join(f"{n} {r}" for r, n in sorted(encoded.dropped.items()))
+                why = f": all dropped ({reasons}) with --max-length {config.max_length}"
+            raise UserError(f"no {name} samples left for tasks {config.tasks or 'all'}{why}")
         if dist.main and (encoded.truncated or encoded.dropped):
             dropped = ", ".join(f"{n} {reason}" for reason, n in sorted(encoded.dropped.items()))
             print(

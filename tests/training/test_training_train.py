@@ -233,3 +233,10 @@ def test_cli_takes_task_short_names_and_repeats():
         "product_matching",
         "answer_generation",
     )
+
+
+def test_a_max_length_nothing_fits_in_says_so(dataset_dir, tiny_model_dir, tmp_path):
+    from ecinstruct.errors import UserError
+
+    with pytest.raises(UserError, match=r"no train samples left .*too_long_without_input.*3"):
+        train(_config(dataset_dir, tiny_model_dir, tmp_path / "x", max_length=3))
