@@ -87,6 +87,10 @@ class ModelBackend:
     def describe(self) -> dict:
         return {"kind": "model", "model": self.name, "adapter": self.adapter, "prompt": self.prompt}
 
+    def prepare(self) -> None:
+        """Load the model now, before a progress bar is drawn for its first predictions."""
+        self._load()
+
     def _load(self):
         if self._loaded is None:
             from training.models import load_model_and_tokenizer

@@ -175,6 +175,8 @@ def run(config: RunConfig, backend, out: Path, progress: bool = True, log=None) 
             if config.limit is not None:
                 part = part.select(range(min(config.limit, len(part))))
             records = part.to_list()
+            # A backend that loads a model does so here, not under the first progress bar.
+            getattr(backend, "prepare", lambda: None)()
             with tqdm(
                 total=len(records), desc=f"{task}/{split}", disable=not progress, file=sys.stderr
             ) as bar:
