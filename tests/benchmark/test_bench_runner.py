@@ -139,6 +139,29 @@ def test_runner_resumes_and_skips_finished_pairs(dataset_dir, tmp_path):
         )
 
 
+class Preparing(Counting):
+    """A backend that loads something before predicting, as a model does."""
+
+    def prepare(self):
+        self.calls.append("prepare")
+
+
+def test_runner_prepares_a_backend_only_when_it_has_something_to_predict(dataset_dir, tmp_path):
+    out = tmp_path / "random"
+    backend = Preparing(BaselineBackend("random", seed=1))
+    config = RunConfig(
+        dataset=str(dataset_dir),
+        backend=backend.describe(),
+        tasks=["sentiment_analysis"],
+        splits=["test_ind"],
+        embed=False,
+    )
+    run(config, backend, out, progress=False, log=lambda _: None)
+    assert backend.calls == ["prepare", "sentiment_analysis"]  # loaded before predicting
+    run(config, backend, out, progress=False, log=lambda _: None)
+    assert backend.calls == ["prepare", "sentiment_analysis"]  # all scored: never loaded
+
+
 def test_limit_and_short_task_names(dataset_dir, tmp_path):
     out = tmp_path / "lim"
     code = cli.main(
