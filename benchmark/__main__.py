@@ -16,8 +16,7 @@ from benchmark.baselines import BASELINES
 from benchmark.runner import TEST_SPLITS, RunConfig, run
 from benchmark.tasks import REGISTRY
 from ecinstruct.errors import UserError
-
-BY_SHORT = {spec.short.lower(): name for name, spec in REGISTRY.items()}
+from ecinstruct.tasks import BY_SHORT
 
 
 def _names(

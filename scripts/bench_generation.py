@@ -51,8 +51,8 @@ def timed(fn):
 
 def main(argv: list[str] | None = None) -> int:
     from benchmark.tasks import REGISTRY
+    from ecinstruct.tasks import BY_SHORT
 
-    by_short = {spec.short.lower(): name for name, spec in REGISTRY.items()}
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    tasks = [by_short.get(t.strip().lower(), t.strip()) for t in args.tasks.split(",") if t.strip()]
+    tasks = [BY_SHORT.get(t.strip().lower(), t.strip()) for t in args.tasks.split(",") if t.strip()]
     unknown = [t for t in tasks if t not in REGISTRY]
     if unknown:
         print(f"error: unknown task(s) {', '.join(unknown)}", file=sys.stderr)

@@ -192,14 +192,16 @@ def train(config: TrainConfig) -> dict:
     validation = subsample_by_task(splits["validation"], config.eval_samples, config.seed)
     val_set = encode_split(validation, tokenizer, config.prompt, config.max_length)
     for name, encoded in (("train", train_set), ("validation", val_set)):
+        dropped = ", ".join(f"{n} {reason}" for reason, n in sorted(encoded.dropped.items()))
         if not encoded.samples:
-            why = ""
-            if encoded.dropped:  # every sample was dropped, e.g. too long to fit
-                reasons = ", ".join(f"{n} {r}" for r, n in sorted(encoded.dropped.items()))
-                why = f": all dropped ({reasons}) with --max-length {config.max_length}"
+            # Every sample was dropped (e.g. too long to fit), or there were none.
+            why = (
+                f": all dropped ({dropped}) with --max-length {config.max_length}"
+                if dropped
+                else ""
+            )
             raise UserError(f"no {name} samples left for tasks {config.tasks or 'all'}{why}")
         if dist.main and (encoded.truncated or encoded.dropped):
-            dropped = ", ".join(f"{n} {reason}" for reason, n in sorted(encoded.dropped.items()))
             print(
                 f"{name}: {encoded.truncated} samples had their input cut to fit --max-length "
                 f"{config.max_length}; dropped: {dropped or 'none'}",
