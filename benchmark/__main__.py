@@ -15,6 +15,7 @@ from benchmark import backends
 from benchmark.baselines import BASELINES
 from benchmark.runner import TEST_SPLITS, RunConfig, run
 from benchmark.tasks import REGISTRY
+from ecinstruct import signals
 from ecinstruct.errors import UserError
 from ecinstruct.tasks import BY_SHORT
 
@@ -131,8 +132,19 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except BaseException:
+        # Ctrl-C or SIGTERM (see ecinstruct.signals), or an error a library made of one.
+        stop = signals.stop_message(
+            f"the finished task/split pairs are kept in {args.out}; "
+            "the same command goes on from there"
+        )
+        if stop is None:
+            raise
+        print(stop[1], file=sys.stderr)
+        return stop[0]
     return 0
 
 
 if __name__ == "__main__":
+    signals.take_signals()
     sys.exit(main())

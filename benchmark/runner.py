@@ -20,6 +20,7 @@ from pathlib import Path
 import polars as pl
 
 from benchmark.tasks import REGISTRY, score
+from ecinstruct import signals
 from ecinstruct.errors import UserError
 
 TEST_SPLITS = (
@@ -194,9 +195,11 @@ def run(config: RunConfig, backend, out: Path, progress: bool = True, log=None) 
             )
             table = table.sort(pl.col("task"), pl.col("split"), pl.col("row"))
             # Predictions before scores: a pair in scores.json always has its predictions.
-            _write_atomic(preds_path, table.write_parquet)
-            scores.setdefault(task, {})[split] = {**result, **extra}
-            _write_json(scores_path, scores)
+            # A Ctrl-C meanwhile takes effect once both are written.
+            with signals.deferred():
+                _write_atomic(preds_path, table.write_parquet)
+                scores.setdefault(task, {})[split] = {**result, **extra}
+                _write_json(scores_path, scores)
             headline = result["metrics"].get(result["headline"])
             log(
                 f"{task}/{split}: {result['headline']}={headline} invalid={result['invalid']}/{result['n']}"

@@ -270,7 +270,7 @@ def default_sources(config: BuildConfig) -> Path:
     folder = cache_dir() / "sample" / key
     toml = folder / "sources.toml"
     if not toml.is_file():
-        with writer.atomic_folder(folder) as tmp:
+        with writer.atomic_folder(folder, output=False) as tmp:
             generate(tmp, scale=config.sample_scale, seed=config.seed, progress=config.progress)
     return toml
 

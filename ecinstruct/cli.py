@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from ecinstruct import signals
 from ecinstruct.config import DEFAULT_OUT, BuildConfig
 from ecinstruct.errors import UserError
 from ecinstruct.progress import console
@@ -159,33 +160,34 @@ def publish(
     do_publish(folder, repo_id, revision=revision, tag=tag, private=private, dry_run=dry_run)
 
 
-class Terminated(BaseException):
-    """SIGTERM (`kill`, a job scheduler's time limit), raised where the program is, so that it
-    cleans up as for Ctrl-C: partial output, temporary folders and child processes go. Not an
-    Exception, so that nothing on the way takes it for an error it could handle."""
-
-
-def _terminate(signum, frame) -> None:
-    raise Terminated
-
-
 def main() -> None:
-    import signal
-
     from ecinstruct.build import BuildFailed
 
-    signal.signal(signal.SIGTERM, _terminate)
+    signals.take_signals()
     try:
         app()
     except UserError as e:
+        _stopped()
         console.print(f"[red]error:[/red] {escape(str(e))}", highlight=False, soft_wrap=True)
         raise SystemExit(e.exit_code) from None
     except BuildFailed as e:
         console.print(f"[red]build failed:[/red] {escape(str(e))}", highlight=False, soft_wrap=True)
         raise SystemExit(1) from None
-    except KeyboardInterrupt:
-        console.print("interrupted; earlier output left as it was")
-        raise SystemExit(130) from None
-    except Terminated:
-        console.print("terminated; earlier output left as it was")
-        raise SystemExit(143) from None
+    except SystemExit as e:
+        # typer ends a command that a KeyboardInterrupt stopped with a silent exit 130.
+        if e.code not in (0, None):
+            _stopped()
+        raise
+    except BaseException:
+        # KeyboardInterrupt or Terminated, or an error a library made of one (polars: "UDF
+        # failed"), or an error in the clean-up they started.
+        _stopped()
+        raise
+
+
+def _stopped() -> None:
+    """Once Ctrl-C or SIGTERM was received: say so, and exit with 130 or 143."""
+    stop = signals.stop_message("earlier output left as it was")
+    if stop is not None:
+        console.print(stop[1])
+        raise SystemExit(stop[0]) from None

@@ -46,9 +46,13 @@ def child_env() -> dict[str, str]:
 
 
 def launch(module: str, folder: Path, job: object) -> subprocess.Popen:
-    """Start `python -m module FOLDER` with `job` pickled into FOLDER (see `job_of`)."""
+    """Start `python -m module FOLDER` with `job` pickled into FOLDER (see `job_of`). The child
+    does not see Ctrl-C: this process handles it, and stops the child."""
+    from ecinstruct.signals import launched_deaf
+
     (folder / "job.pickle").write_bytes(pickle.dumps(job))
-    return subprocess.Popen([sys.executable, "-m", module, str(folder)], env=child_env())
+    command = [sys.executable, "-m", module, str(folder)]
+    return launched_deaf(lambda: subprocess.Popen(command, env=child_env()))
 
 
 def job_of(folder: Path):

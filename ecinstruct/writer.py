@@ -15,6 +15,7 @@ from pathlib import Path
 
 import polars as pl
 
+from ecinstruct import signals
 from ecinstruct.errors import UserError
 
 
@@ -38,9 +39,11 @@ def check_replaceable(out: Path, ours: Callable[[Path], bool], what: str) -> Non
 
 
 @contextmanager
-def atomic_folder(out: Path) -> Iterator[Path]:
+def atomic_folder(out: Path, output: bool = True) -> Iterator[Path]:
     """A temporary sibling of `out` to write into, which replaces `out` once the block ends
-    without an error (callers check `out` first with `check_replaceable`)."""
+    without an error (callers check `out` first with `check_replaceable`). With `output`,
+    `out` is what the command makes: a Ctrl-C after the replacement is reported as coming
+    after it (`signals.finished`)."""
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
@@ -48,13 +51,18 @@ def atomic_folder(out: Path) -> Iterator[Path]:
         tmp.mkdir()  # inside: a signal right after it still removes the folder
         yield tmp
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        with signals.deferred():  # a second Ctrl-C does not leave half of it
+            shutil.rmtree(tmp, ignore_errors=True)
         raise
-    old = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
-    if out.exists():
-        out.rename(old)
-    tmp.rename(out)
-    shutil.rmtree(old, ignore_errors=True)
+    # A signal now would leave `out` missing, or the old folder beside the new one.
+    with signals.deferred():
+        old = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
+        if out.exists():
+            out.rename(old)
+        tmp.rename(out)
+        if output:
+            signals.finished(f"{out} was written")
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def shard_paths(task: str, split: str, n_shards: int) -> list[str]:

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from ecinstruct import signals
 from ecinstruct.errors import UserError
 
 
@@ -111,10 +112,37 @@ def main(
     best = metrics["best_validation_loss"]
     best_text = f"best validation loss {best:.4f} at step {metrics['best_step']}" if best else ""
     print(f"{metrics['steps']} steps, {metrics['tokens_per_s']} tokens/s; {best_text}; wrote {out}")
+    if metrics["stopped_by"]:
+        global _stop_said
+        _stop_said = True
+        print(
+            f"{metrics['stopped_by']} after step {metrics['steps']}: its checkpoint is in {out}; "
+            "the same command with --resume continues the run",
+            file=sys.stderr,
+        )
+        raise typer.Exit(signals.STOPS.get(signals.received(), (130,))[0])
 
+
+_stop_said = False  # main has said how a signal stopped the run
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 app.command()(main)
 
+
+def run() -> None:
+    """`app()`, with Ctrl-C and SIGTERM taken (see ecinstruct.signals): in the loop they end
+    the run after its step, with a checkpoint; before it, at once."""
+    signals.take_signals()
+    try:
+        app()
+    except BaseException as exc:
+        done = isinstance(exc, SystemExit) and exc.code in (0, None)
+        stop = None if done or _stop_said else signals.stop_message("checkpoints in --out are kept")
+        if stop is None:
+            raise
+        print(stop[1], file=sys.stderr)
+        raise SystemExit(stop[0]) from None
+
+
 if __name__ == "__main__":
-    app()
+    run()

@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ecinstruct import signals
+
 CHECKPOINT_DIR = "checkpoint"
 STATE_FILE = "state.pt"
 
@@ -41,21 +43,28 @@ def save_checkpoint(out: Path, peft_model, optimizer, scheduler, state: dict) ->
     """Write ``out/checkpoint`` atomically; ``state`` holds step, history and the like."""
     final = out / CHECKPOINT_DIR
     tmp = out / f".{CHECKPOINT_DIR}.tmp-{uuid.uuid4().hex[:8]}"
-    peft_model.save_pretrained(tmp)
-    torch.save(
-        {
-            **state,
-            "optimizer": optimizer.state_dict(),
-            "scheduler": scheduler.state_dict(),
-            "rng": rng_state(),
-        },
-        tmp / STATE_FILE,
-    )
-    old = out / f".{CHECKPOINT_DIR}.old-{uuid.uuid4().hex[:8]}"
-    if final.exists():
-        final.rename(old)
-    tmp.rename(final)
-    shutil.rmtree(old, ignore_errors=True)
+    try:
+        peft_model.save_pretrained(tmp)
+        torch.save(
+            {
+                **state,
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(),
+                "rng": rng_state(),
+            },
+            tmp / STATE_FILE,
+        )
+    except BaseException:  # a second Ctrl-C, a full disk: the last checkpoint stays
+        with signals.deferred():
+            shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    # A second Ctrl-C now would leave no checkpoint, or the old one beside the new one.
+    with signals.deferred():
+        old = out / f".{CHECKPOINT_DIR}.old-{uuid.uuid4().hex[:8]}"
+        if final.exists():
+            final.rename(old)
+        tmp.rename(final)
+        shutil.rmtree(old, ignore_errors=True)
     return final
 
 

@@ -37,6 +37,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ecinstruct import signals
 from ecinstruct.errors import UserError
 from training import batching, checkpoint, report
 from training.data import IGNORE_INDEX, encode_split, load_splits
@@ -136,6 +137,18 @@ def _no_forward_buffer_sync() -> dict:
     if "forward_sync_buffers" in params:
         return {"forward_sync_buffers": False}
     return {"broadcast_buffers": False}
+
+
+# Ctrl-C or SIGTERM (a job scheduler's time limit) during the loop: the step in progress
+# finishes, a checkpoint is saved and the outputs are written, as with --stop-after.
+STOP_NOTICE = "stopping after this step, with a checkpoint (once more to stop at once)"
+
+
+def stop_asked(dist: Dist) -> bool:
+    """Whether Ctrl-C or SIGTERM reached this process or, under torchrun, any rank: all ranks
+    stop after the same step."""
+    asked = signals.received() is not None
+    return all_sum([float(asked)], dist)[0] > 0 if dist.ddp else asked
 
 
 def all_sum(values: list[float], dist: Dist) -> list[float]:
@@ -255,81 +268,97 @@ def train(config: TrainConfig) -> dict:
         "warmup_steps": warmup,
     }
 
-    # 4. The loop: one optimizer step per planned step; validate every epoch / --eval-every.
-    from tqdm.auto import tqdm
+    with signals.patient(STOP_NOTICE):
+        # 4. The loop: one optimizer step per planned step; validate every epoch / --eval-every.
+        from tqdm.auto import tqdm
 
-    bar = tqdm(
-        total=total_steps, initial=state["step"], disable=not (config.progress and dist.main)
-    )
-    started = state["step"]
-    val_plan = batching.plan_eval(val_set.samples, budget, dist.rank, dist.world)
-    if state["step"] == 0 and not state["validation"]:
-        # Step 0 is the base model (LoRA's B starts at zero): the "before" of the run, and the
-        # adapter to keep if training never improves on it.
-        val_loss = evaluate(eval_module, val_plan, val_set, tokenizer, dist)
-        state["validation"].append({"step": 0, "loss": val_loss})
-        state["best"] = {"step": 0, "loss": val_loss}
-        if dist.main:
-            peft_model.save_pretrained(out)
-    while state["step"] < total_steps:
-        epoch, offset = divmod(state["step"], per_epoch)
-        plan = batching.plan_epoch(
-            train_set.samples, config.batch_size, budget, config.seed, epoch, dist.rank, dist.world
+        bar = tqdm(
+            total=total_steps, initial=state["step"], disable=not (config.progress and dist.main)
         )
-        for step_plan in plan[offset:]:
-            t0 = time.perf_counter()
-            loss, tokens = run_step(loss_module, step_plan, train_set.samples, tokenizer, dist)
-            torch.nn.utils.clip_grad_norm_(params, MAX_GRAD_NORM)
-            lr = scheduler.get_last_lr()[0]
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
-            seconds = time.perf_counter() - t0
-            state["train_seconds"] += seconds
-            state["step"] += 1
-            step = state["step"]
-            state["train"].append(
-                {
-                    "step": step,
-                    "epoch": epoch,
-                    "loss": loss,
-                    "lr": lr,
-                    "tokens": tokens,
-                    "seconds": round(seconds, 4),
-                }
+        started = state["step"]
+        asked = False
+        val_plan = batching.plan_eval(val_set.samples, budget, dist.rank, dist.world)
+        if state["step"] == 0 and not state["validation"]:
+            # Step 0 is the base model (LoRA's B starts at zero): the "before" of the run,
+            # and the adapter to keep if training never improves on it.
+            val_loss = evaluate(eval_module, val_plan, val_set, tokenizer, dist)
+            state["validation"].append({"step": 0, "loss": val_loss})
+            state["best"] = {"step": 0, "loss": val_loss}
+            if dist.main:
+                peft_model.save_pretrained(out)
+        while state["step"] < total_steps:
+            epoch, offset = divmod(state["step"], per_epoch)
+            plan = batching.plan_epoch(
+                train_set.samples,
+                config.batch_size,
+                budget,
+                config.seed,
+                epoch,
+                dist.rank,
+                dist.world,
             )
-            bar.update(1)
-            bar.set_postfix(loss=f"{loss:.4f}", tok_s=f"{tokens / seconds:.0f}")
-            epoch_done = step % per_epoch == 0
-            due = epoch_done or step == total_steps
-            due = due or bool(config.eval_every and step % config.eval_every == 0)
-            stopping = bool(config.stop_after and step - started >= config.stop_after)
-            if due:
-                val_loss = evaluate(eval_module, val_plan, val_set, tokenizer, dist)
-                state["validation"].append({"step": step, "loss": val_loss})
-                if state["best"] is None or val_loss < state["best"]["loss"]:
-                    state["best"] = {"step": step, "loss": val_loss}
-                    if dist.main:
-                        peft_model.save_pretrained(out)  # the best adapter lives at the top
-            if (due or stopping) and dist.main:
-                checkpoint.save_checkpoint(
-                    out, peft_model, optimizer, scheduler, {**state, "config": asdict(config)}
+            for step_plan in plan[offset:]:
+                t0 = time.perf_counter()
+                loss, tokens = run_step(loss_module, step_plan, train_set.samples, tokenizer, dist)
+                torch.nn.utils.clip_grad_norm_(params, MAX_GRAD_NORM)
+                lr = scheduler.get_last_lr()[0]
+                optimizer.step()
+                scheduler.step()
+                optimizer.zero_grad(set_to_none=True)
+                seconds = time.perf_counter() - t0
+                state["train_seconds"] += seconds
+                state["step"] += 1
+                step = state["step"]
+                state["train"].append(
+                    {
+                        "step": step,
+                        "epoch": epoch,
+                        "loss": loss,
+                        "lr": lr,
+                        "tokens": tokens,
+                        "seconds": round(seconds, 4),
+                    }
                 )
-            if stopping or step >= total_steps:
+                bar.update(1)
+                bar.set_postfix(loss=f"{loss:.4f}", tok_s=f"{tokens / seconds:.0f}")
+                epoch_done = step % per_epoch == 0
+                due = epoch_done or step == total_steps
+                due = due or bool(config.eval_every and step % config.eval_every == 0)
+                stopping = bool(config.stop_after and step - started >= config.stop_after)
+                asked = stop_asked(dist)
+                stopping = stopping or asked
+                if due:
+                    val_loss = evaluate(eval_module, val_plan, val_set, tokenizer, dist)
+                    state["validation"].append({"step": step, "loss": val_loss})
+                    if state["best"] is None or val_loss < state["best"]["loss"]:
+                        state["best"] = {"step": step, "loss": val_loss}
+                        if dist.main:
+                            peft_model.save_pretrained(out)  # the best adapter lives at the top
+                if (due or stopping) and dist.main:
+                    checkpoint.save_checkpoint(
+                        out, peft_model, optimizer, scheduler, {**state, "config": asdict(config)}
+                    )
+                if stopping or step >= total_steps:
+                    break
+            if asked or (config.stop_after and state["step"] - started >= config.stop_after):
                 break
-        if config.stop_after and state["step"] - started >= config.stop_after:
-            break
-    bar.close()
+        bar.close()
 
-    # 5. Outputs next to the adapter.
-    metrics = summarise(state, train_set, val_set, dist)
-    if dist.main:
-        tokenizer.save_pretrained(out)
-        report.write_json(out / "config.json", resolved)
-        report.write_json(out / "metrics.json", metrics)
-        report.plot_loss_curve(out / "loss_curve.png", state["train"], state["validation"])
-        if config.merge and state["step"] >= total_steps:
-            merge_adapter(config.model, out, tokenizer, peft_model.get_base_model().dtype)
+        # 5. Outputs next to the adapter.
+        metrics = summarise(state, train_set, val_set, dist)
+        # "interrupted" or "terminated"; under torchrun, a rank the signal did not reach
+        # stopped because another rank was stopped.
+        mine = signals.received()
+        metrics["stopped_by"] = (
+            (signals.STOPS[mine][1] if mine else "another rank") if asked else None
+        )
+        if dist.main:
+            tokenizer.save_pretrained(out)
+            report.write_json(out / "config.json", resolved)
+            report.write_json(out / "metrics.json", metrics)
+            report.plot_loss_curve(out / "loss_curve.png", state["train"], state["validation"])
+            if config.merge and state["step"] >= total_steps:
+                merge_adapter(config.model, out, tokenizer, peft_model.get_base_model().dtype)
     if dist.ddp:
         torch.distributed.barrier()
         torch.distributed.destroy_process_group()

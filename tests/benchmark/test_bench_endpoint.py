@@ -18,10 +18,15 @@ from training.prompt import build_prompt
 
 class Handler(BaseHTTPRequestHandler):
     requests: list[dict] = []
+    hang_from: int | None = None  # requests from this one on wait for `release`
+    release = threading.Event()
 
     def do_POST(self):  # noqa: N802 (http.server's name)
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         Handler.requests.append({"path": self.path, **body})
+        if Handler.hang_from is not None and len(Handler.requests) >= Handler.hang_from:
+            Handler.release.wait(60)
+            return
         if body.get("model") != "tiny":
             self.send_response(404)
             self.end_headers()
@@ -44,7 +49,7 @@ class Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture()
 def server():
-    Handler.requests = []
+    Handler.requests, Handler.hang_from, Handler.release = [], None, threading.Event()
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(
         target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -111,3 +116,34 @@ def test_endpoint_errors_are_clear(server):
         closed.complete(["hi"], 4)
     with pytest.raises(UserError, match="alpaca"):
         EndpointBackend(server, "tiny", "chat", batch_size=2)
+
+
+def test_ctrl_c_keeps_the_finished_pairs_and_says_so(server, dataset_dir, tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from ecinstruct import parallel
+
+    out = tmp_path / "stopped"
+    cmd = [sys.executable, "-m", "benchmark", "run", "--dataset", str(dataset_dir),
+           "--out", str(out), "--endpoint", server + "/v1", "--model", "tiny",
+           "--tasks", "product_matching", "--splits", "test_ind,test_ind_unseen_instruction",
+           "--batch-size", "5", "--no-progress"]  # fmt: skip
+    Handler.hang_from = 4  # test_ind takes three requests; the next split's first is never answered
+    try:
+        proc = subprocess.Popen(cmd, env=parallel.child_env(), stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while len(Handler.requests) < 4:
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        Handler.release.set()
+    assert proc.returncode == 130, err
+    assert f"interrupted; the finished task/split pairs are kept in {out}" in err
+    assert "Traceback" not in err
+    scores = json.loads((out / "scores.json").read_text())
+    assert list(scores["product_matching"]) == ["test_ind"]

@@ -109,7 +109,11 @@ def test_table_folders_of_killed_builds_are_removed_and_no_other(tmp_path, capsy
     assert build._clear_stale_handovers(tmp_path) == []
 
 
-def test_a_terminated_build_cleans_up_like_an_interrupted_one(sample_toml, tmp_path):
+@pytest.mark.parametrize(
+    ("signame", "status", "said"),
+    [("SIGTERM", 143, "terminated"), ("SIGINT", 130, "interrupted")],
+)
+def test_a_stopped_build_cleans_up_and_says_so(sample_toml, tmp_path, signame, status, said):
     import signal
     import subprocess
     import sys
@@ -127,10 +131,13 @@ def test_a_terminated_build_cleans_up_like_an_interrupted_one(sample_toml, tmp_p
     while not list(tmp_path.glob(".ds.tmp-*")) and proc.poll() is None:
         assert time.monotonic() < deadline
         time.sleep(0.05)
-    proc.send_signal(signal.SIGTERM)
+    # To this process alone, as `kill` does (Ctrl-C in a terminal reaches the whole group).
+    proc.send_signal(getattr(signal, signame))
     _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 143, err[-2000:]
-    assert "terminated; earlier output left as it was" in err
+    assert proc.returncode == status, err[-2000:]
+    # typer used to end an interrupted command with a silent 130.
+    assert f"{said}; earlier output left as it was" in err
+    assert "Traceback" not in err
     assert list(tmp_path.iterdir()) == []  # neither the output nor its temporary sibling
 
 

@@ -240,3 +240,38 @@ def test_a_max_length_nothing_fits_in_says_so(dataset_dir, tiny_model_dir, tmp_p
 
     with pytest.raises(UserError, match=r"no train samples left .*too_long_without_input.*3"):
         train(_config(dataset_dir, tiny_model_dir, tmp_path / "x", max_length=3))
+
+
+def test_ctrl_c_ends_the_run_after_its_step_with_a_checkpoint(
+    dataset_dir, tiny_model_dir, tmp_path, monkeypatch
+):
+    import signal
+
+    from ecinstruct import signals
+    from training import checkpoint
+
+    settings = dict(max_steps=4, eval_every=2)
+    full = train(_config(dataset_dir, tiny_model_dir, tmp_path / "full", **settings))
+    asked = []
+
+    def received():  # Ctrl-C during the third step: the trainer asks once per step
+        asked.append(1)
+        return signal.SIGINT if len(asked) >= 3 else None
+
+    monkeypatch.setattr(signals, "received", received)
+    part = _config(dataset_dir, tiny_model_dir, tmp_path / "part", **settings)
+    first = train(part)
+    assert (first["steps"], first["stopped_by"]) == (3, "interrupted")
+    # Step 3 is no validation step: its checkpoint is there because the run was stopped.
+    saved = torch.load(tmp_path / "part" / "checkpoint" / checkpoint.STATE_FILE, weights_only=False)
+    assert saved["step"] == 3
+    assert (
+        json.loads((tmp_path / "part" / "metrics.json").read_text())["stopped_by"] == "interrupted"
+    )
+    monkeypatch.undo()
+    part.resume = True
+    resumed = train(part)
+    assert (resumed["steps"], resumed["stopped_by"]) == (4, None)
+    assert [r["loss"] for r in resumed["train"]] == pytest.approx(
+        [r["loss"] for r in full["train"]], abs=1e-6
+    )
