@@ -133,14 +133,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     except BaseException:
-        # Ctrl-C or SIGTERM (see ecinstruct.signals), or an error a library made of one.
+        # Ctrl-C, SIGTERM or SIGHUP (see ecinstruct.signals), or an error a library made of one.
         stop = signals.stop_message(
             f"the finished task/split pairs are kept in {args.out}; "
             "the same command goes on from there"
         )
         if stop is None:
             raise
-        print(stop[1], file=sys.stderr)
+        signals.say(stop[1])
         return stop[0]
     return 0
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Annotated
 
@@ -186,8 +187,9 @@ def main() -> None:
 
 
 def _stopped() -> None:
-    """Once Ctrl-C or SIGTERM was received: say so, and exit with 130 or 143."""
+    """Once Ctrl-C, SIGTERM or SIGHUP was received: say so, and exit with 130, 143 or 129."""
     stop = signals.stop_message("earlier output left as it was")
     if stop is not None:
-        console.print(stop[1])
+        with contextlib.suppress(OSError):  # no terminal any more (SIGHUP)
+            console.print(stop[1])
         raise SystemExit(stop[0]) from None

@@ -1,10 +1,10 @@
-"""Ctrl-C and SIGTERM: a command stops at once, quietly, and says so.
+"""Ctrl-C, SIGTERM and SIGHUP: a command stops at once, quietly, and says so.
 
 A command's process calls `take_signals` before its work: SIGINT then raises
-KeyboardInterrupt and SIGTERM (`kill`, a job scheduler's time limit) raises `Terminated`,
-wherever the program is, so that it cleans up on the way out (partial output, temporary
-folders and child processes go), and `received` tells afterwards that a signal, not a fault,
-ended the work. That matters because a library may turn the exception into an error of its
+KeyboardInterrupt, and SIGTERM (`kill`, a job scheduler's time limit) and SIGHUP (the
+terminal closed) raise `Terminated`, wherever the program is, so that it cleans up on the way
+out (partial output, temporary folders and child processes go), and `received` tells
+afterwards that a signal, not a fault, ended the work. That matters because a library may turn the exception into an error of its
 own: polars reports a KeyboardInterrupt raised in a Python function it called as
 `ComputeError: UDF failed`, and typer turns one into a silent exit with status 130.
 
@@ -22,13 +22,19 @@ is the one that handles it and stops its children.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 # What each signal makes of a command: its exit status and the word for the line it prints.
-STOPS = {signal.SIGINT: (130, "interrupted"), signal.SIGTERM: (143, "terminated")}
+STOPS = {
+    signal.SIGINT: (130, "interrupted"),
+    signal.SIGTERM: (143, "terminated"),
+    signal.SIGHUP: (129, "hung up"),  # the terminal closed (an ssh connection dropped)
+}
 _received: list[int] = []
 _deferring = 0
 # While a `patient` block runs: [its notice, the number of signals received before it].
@@ -37,7 +43,7 @@ _finished: list[str] = []
 
 
 class Terminated(BaseException):
-    """SIGTERM, raised where the program is. Not an Exception, so that nothing on the way
+    """SIGTERM or SIGHUP, raised where the program is. Not an Exception, so that nothing on the way
     takes it for an error it could handle."""
 
 
@@ -56,7 +62,8 @@ def _take_effect(signum: int) -> None:
         notice, before = _patience[-1]
         if len(_received) - before == 1:  # the first: the block's owner stops when it can
             # Straight to the file descriptor: the handler may run inside a print.
-            os.write(2, f"\n{STOPS[signum][1]}: {notice}\n".encode())
+            with contextlib.suppress(OSError):  # no terminal any more (SIGHUP)
+                os.write(2, f"\n{STOPS[signum][1]}: {notice}\n".encode())
             return
     _raise(signum)
 
@@ -96,13 +103,16 @@ def finished(what: str) -> None:
 
 
 def take_signals() -> None:
-    """In a command's main thread, before its work (see the module's docstring)."""
+    """In a command's main thread, before its work (see the module's docstring). A signal
+    this process was started with ignored stays ignored: `nohup` ignores SIGHUP, and a shell
+    script's `command &` ignores SIGINT."""
+    ignored = {signum for signum in STOPS if signal.getsignal(signum) == signal.SIG_IGN}
     import polars  # noqa: F401  (installs its own SIGINT handler, replaced here)
 
     _received.clear()
     _finished.clear()
-    signal.signal(signal.SIGINT, _handle)
-    signal.signal(signal.SIGTERM, _handle)
+    for signum in STOPS:
+        signal.signal(signum, signal.SIG_IGN if signum in ignored else _handle)
 
 
 def received() -> int | None:
@@ -132,3 +142,9 @@ def launched_deaf(start):
         return start()
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def say(line: str) -> None:
+    """`line` on stderr, where a closed terminal (SIGHUP) is no error."""
+    with contextlib.suppress(OSError, ValueError):
+        print(line, file=sys.stderr, flush=True)

@@ -115,10 +115,9 @@ def main(
     if metrics["stopped_by"]:
         global _stop_said
         _stop_said = True
-        print(
+        signals.say(
             f"{metrics['stopped_by']} after step {metrics['steps']}: its checkpoint is in {out}; "
-            "the same command with --resume continues the run",
-            file=sys.stderr,
+            "the same command with --resume continues the run"
         )
         raise typer.Exit(signals.STOPS.get(signals.received(), (130,))[0])
 
@@ -140,7 +139,7 @@ def run() -> None:
         stop = None if done or _stop_said else signals.stop_message("checkpoints in --out are kept")
         if stop is None:
             raise
-        print(stop[1], file=sys.stderr)
+        signals.say(stop[1])
         raise SystemExit(stop[0]) from None
 
 

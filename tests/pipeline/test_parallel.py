@@ -111,7 +111,7 @@ def test_table_folders_of_killed_builds_are_removed_and_no_other(tmp_path, capsy
 
 @pytest.mark.parametrize(
     ("signame", "status", "said"),
-    [("SIGTERM", 143, "terminated"), ("SIGINT", 130, "interrupted")],
+    [("SIGTERM", 143, "terminated"), ("SIGINT", 130, "interrupted"), ("SIGHUP", 129, "hung up")],
 )
 def test_a_stopped_build_cleans_up_and_says_so(sample_toml, tmp_path, signame, status, said):
     import signal

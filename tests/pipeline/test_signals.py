@@ -129,3 +129,32 @@ def test_a_child_process_leaves_ctrl_c_to_its_parent(tmp_path, monkeypatch):
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_a_signal_the_command_was_started_with_ignored_stays_ignored():
+    # A shell script's `command &` ignores SIGINT, `nohup` ignores SIGHUP.
+    import signal
+
+    code = textwrap.dedent(
+        """
+        import signal
+        from ecinstruct import signals
+        signals.take_signals()
+        print([signal.getsignal(s) == signal.SIG_IGN for s in signals.STOPS])
+        """
+    )
+
+    def ignore():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=parallel.child_env(),
+        preexec_fn=ignore,
+    )
+    assert done.stdout.strip() == "[True, False, True]", done.stderr
+    assert _python(code).stdout.strip() == "[False, False, False]"
