@@ -20,6 +20,7 @@ from pathlib import Path
 import polars as pl
 
 from benchmark.tasks import REGISTRY, SHORT
+from ecinstruct import signals
 from ecinstruct.errors import UserError
 
 VIEWS = {
@@ -191,12 +192,19 @@ def write(board: dict, out: Path) -> list[Path]:
     from benchmark import leaderboard_render as render
 
     out.mkdir(parents=True, exist_ok=True)
-    paths = [out / f"leaderboard.{ext}" for ext in ("md", "csv", "html", "png")]
-    paths[0].write_text(render.markdown(board), encoding="utf-8")
-    board["long"].sort("view", "kind", "system", "task").write_csv(paths[1])
     png = render.chart(board)
-    paths[3].write_bytes(png)
-    paths[2].write_text(render.html(board, png), encoding="utf-8")
+    contents = {
+        "md": render.markdown(board).encode(),
+        "csv": board["long"].sort("view", "kind", "system", "task").write_csv().encode(),
+        "html": render.html(board, png).encode(),
+        "png": png,
+    }
+    # All rendered first, then written together: a Ctrl-C never leaves files of two boards.
+    paths = []
+    with signals.deferred():
+        for ext, data in contents.items():
+            paths.append(out / f"leaderboard.{ext}")
+            paths[-1].write_bytes(data)
     return paths
 
 
@@ -217,8 +225,16 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except BaseException:
+        # Ctrl-C, SIGTERM or SIGHUP (see ecinstruct.signals).
+        stop = signals.stop_message("earlier leaderboard files left as they were")
+        if stop is None:
+            raise
+        signals.say(stop[1])
+        return stop[0]
     return 0
 
 
 if __name__ == "__main__":
+    signals.take_signals()
     sys.exit(main())
