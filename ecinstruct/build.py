@@ -11,7 +11,6 @@ import json
 import os
 import shlex
 import shutil
-import socket
 import sys
 import tempfile
 import threading
@@ -373,7 +372,7 @@ def run(config: BuildConfig, argv: list[str] | None = None) -> dict:
                     tempfile.TemporaryDirectory(prefix=HANDOVER_PREFIX, ignore_cleanup_errors=True)
                 )
             )
-            (handover / HANDOVER_OWNER).write_text(_owner())
+            (handover / HANDOVER_OWNER).write_text(writer.owner())
             canonical, provenance = load_isolated(specs, config.progress, folder=handover)
         else:
             canonical, provenance = load_canonical(specs, progress=config.progress)
@@ -403,10 +402,6 @@ def run(config: BuildConfig, argv: list[str] | None = None) -> dict:
 HANDOVER_PREFIX, HANDOVER_OWNER = "ecinstruct-tables-", "owner"
 
 
-def _owner() -> str:
-    return f"{socket.gethostname()} {os.getpid()}"
-
-
 def _clear_stale_handovers(root: Path | None = None) -> list[Path]:
     """Remove the handover folders (over a gigabyte on a large build) that builds killed
     before they could clean up (SIGKILL, out of memory, a crash of the machine) left in the
@@ -418,10 +413,9 @@ def _clear_stale_handovers(root: Path | None = None) -> list[Path]:
     removed, size = [], 0
     for folder in sorted(root.glob(HANDOVER_PREFIX + "*")):
         try:
-            host, pid = (folder / HANDOVER_OWNER).read_text().split()
-            if host != socket.gethostname() or _alive(int(pid)):
+            if not writer.owner_gone((folder / HANDOVER_OWNER).read_text()):
                 continue
-        except (OSError, ValueError):
+        except OSError:
             continue
         size += sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
         shutil.rmtree(folder, ignore_errors=True)
@@ -433,16 +427,6 @@ def _clear_stale_handovers(root: Path | None = None) -> list[Path]:
             markup=False,
         )
     return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process
-        return True
-    return True
 
 
 def _build_into(

@@ -4,9 +4,12 @@ replaces the target only once complete, so an interrupted build leaves earlier o
 from __future__ import annotations
 
 import contextlib
+import glob
 import hashlib
+import os
 import queue
 import shutil
+import socket
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -38,6 +41,44 @@ def check_replaceable(out: Path, ours: Callable[[Path], bool], what: str) -> Non
     )
 
 
+def owner() -> str:
+    """Who made a temporary folder: this host and process."""
+    return f"{socket.gethostname()} {os.getpid()}"
+
+
+def owner_gone(line: str) -> bool:
+    """Whether the process an `owner` line names ran on this host and has ended (a line that
+    is not one, or names another host, is never gone: its folder is left alone)."""
+    try:
+        host, pid = line.split()
+        if host != socket.gethostname():
+            return False
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except (ValueError, PermissionError, OverflowError):  # not a line; another user's process
+        return False
+    return False
+
+
+def _clear_unfinished(out: Path) -> None:
+    """Remove the temporary siblings of `out` that a killed command (SIGKILL, out of memory)
+    left half-written, and say so; those of a command still running, or of another host,
+    stay."""
+    from ecinstruct.progress import console
+
+    for mark in sorted(out.parent.glob(f".{glob.escape(out.name)}.tmp-*.owner")):
+        try:
+            if not owner_gone(mark.read_text()):
+                continue
+        except OSError:
+            continue
+        folder = mark.with_suffix("")
+        shutil.rmtree(folder, ignore_errors=True)
+        mark.unlink(missing_ok=True)
+        console.print(f"removed {folder}, which a killed command left unfinished", markup=False)
+
+
 @contextmanager
 def atomic_folder(out: Path, output: bool = True) -> Iterator[Path]:
     """A temporary sibling of `out` to write into, which replaces `out` once the block ends
@@ -46,13 +87,18 @@ def atomic_folder(out: Path, output: bool = True) -> Iterator[Path]:
     after it (`signals.finished`)."""
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
+    _clear_unfinished(out)
     tmp = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
+    # Beside it, who writes it: a later command removes it if this one is killed outright.
+    mark = tmp.with_name(tmp.name + ".owner")
     try:
-        tmp.mkdir()  # inside: a signal right after it still removes the folder
+        mark.write_text(owner())  # inside: a signal right after it still removes both
+        tmp.mkdir()
         yield tmp
     except BaseException:
         with signals.deferred():  # a second Ctrl-C does not leave half of it
             shutil.rmtree(tmp, ignore_errors=True)
+            mark.unlink(missing_ok=True)
         raise
     # A signal now would leave `out` missing, or the old folder beside the new one.
     with signals.deferred():
@@ -60,6 +106,7 @@ def atomic_folder(out: Path, output: bool = True) -> Iterator[Path]:
         if out.exists():
             out.rename(old)
         tmp.rename(out)
+        mark.unlink()
         if output:
             signals.finished(f"{out} was written")
         shutil.rmtree(old, ignore_errors=True)

@@ -189,3 +189,42 @@ def test_parquet_appender_raises_a_background_failure_and_abort_stays_quiet(tmp_
             time.sleep(0.01)
     appender.abort()  # no error: the caller is already handling one
     assert not (tmp_path / "y.parquet").exists()
+
+
+def test_unfinished_output_of_killed_commands_is_removed_and_no_other(tmp_path, capsys):
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    from ecinstruct.writer import atomic_folder
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    host = socket.gethostname()
+    owners = {
+        "aaaa0001": f"{host} {gone.pid}",  # killed outright: its folder is half-written
+        "aaaa0002": f"{host} {os.getpid()}",  # still writing
+        "aaaa0003": "another-host 1",  # a command on another machine sharing the folder
+        "aaaa0004": "not an owner line",
+    }
+    for name, line in owners.items():
+        (tmp_path / f".ds.tmp-{name}").mkdir()
+        (tmp_path / f".ds.tmp-{name}" / "part.parquet").write_bytes(b"x")
+        (tmp_path / f".ds.tmp-{name}.owner").write_text(line)
+    (tmp_path / ".other.tmp-aaaa0005").mkdir()  # another output's
+    (tmp_path / ".other.tmp-aaaa0005.owner").write_text(f"{host} {gone.pid}")
+    with atomic_folder(tmp_path / "ds") as tmp:
+        (tmp / "new.txt").write_text("new")
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == sorted(
+        ["ds", ".other.tmp-aaaa0005", ".other.tmp-aaaa0005.owner"]
+        + [
+            f".ds.tmp-{n}{end}"
+            for n in ("aaaa0002", "aaaa0003", "aaaa0004")
+            for end in ("", ".owner")
+        ]
+    )
+    assert f"removed {tmp_path / '.ds.tmp-aaaa0001'}, which a killed command left" in (
+        capsys.readouterr().err.replace("\n", "")
+    )
