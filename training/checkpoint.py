@@ -42,6 +42,10 @@ def set_rng_state(state: dict) -> None:
 def save_checkpoint(out: Path, peft_model, optimizer, scheduler, state: dict) -> Path:
     """Write ``out/checkpoint`` atomically; ``state`` holds step, history and the like."""
     final = out / CHECKPOINT_DIR
+    # What a run killed outright (SIGKILL, out of memory) while saving left half-written: this
+    # run is the one that writes `out`'s checkpoint now.
+    for left in out.glob(f".{CHECKPOINT_DIR}.tmp-*"):
+        shutil.rmtree(left, ignore_errors=True)
     tmp = out / f".{CHECKPOINT_DIR}.tmp-{uuid.uuid4().hex[:8]}"
     try:
         peft_model.save_pretrained(tmp)

@@ -269,9 +269,12 @@ def test_ctrl_c_ends_the_run_after_its_step_with_a_checkpoint(
         json.loads((tmp_path / "part" / "metrics.json").read_text())["stopped_by"] == "interrupted"
     )
     monkeypatch.undo()
+    half = tmp_path / "part" / ".checkpoint.tmp-0badc0de"  # a run killed while saving left it
+    half.mkdir()
     part.resume = True
     resumed = train(part)
     assert (resumed["steps"], resumed["stopped_by"]) == (4, None)
+    assert not half.exists()
     assert [r["loss"] for r in resumed["train"]] == pytest.approx(
         [r["loss"] for r in full["train"]], abs=1e-6
     )
