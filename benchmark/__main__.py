@@ -134,14 +134,13 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except BaseException:
         # Ctrl-C, SIGTERM or SIGHUP (see ecinstruct.signals), or an error a library made of one.
-        stop = signals.stop_message(
+        status = signals.stopped(
             f"the finished task/split pairs are kept in {args.out}; "
             "the same command goes on from there"
         )
-        if stop is None:
+        if status is None:
             raise
-        signals.say(stop[1])
-        return stop[0]
+        return status
     return 0
 
 

@@ -227,11 +227,10 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except BaseException:
         # Ctrl-C, SIGTERM or SIGHUP (see ecinstruct.signals).
-        stop = signals.stop_message("earlier leaderboard files left as they were")
-        if stop is None:
+        status = signals.stopped("earlier leaderboard files left as they were")
+        if status is None:
             raise
-        signals.say(stop[1])
-        return stop[0]
+        return status
     return 0
 
 

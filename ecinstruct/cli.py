@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 from typing import Annotated
 
@@ -188,8 +187,6 @@ def main() -> None:
 
 def _stopped() -> None:
     """Once Ctrl-C, SIGTERM or SIGHUP was received: say so, and exit with 130, 143 or 129."""
-    stop = signals.stop_message("earlier output left as it was")
-    if stop is not None:
-        with contextlib.suppress(OSError):  # no terminal any more (SIGHUP)
-            console.print(stop[1])
-        raise SystemExit(stop[0]) from None
+    status = signals.stopped("earlier output left as it was")
+    if status is not None:
+        raise SystemExit(status) from None

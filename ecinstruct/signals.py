@@ -4,9 +4,10 @@ A command's process calls `take_signals` before its work: SIGINT then raises
 KeyboardInterrupt, and SIGTERM (`kill`, a job scheduler's time limit) and SIGHUP (the
 terminal closed) raise `Terminated`, wherever the program is, so that it cleans up on the way
 out (partial output, temporary folders and child processes go), and `received` tells
-afterwards that a signal, not a fault, ended the work. That matters because a library may turn the exception into an error of its
-own: polars reports a KeyboardInterrupt raised in a Python function it called as
-`ComputeError: UDF failed`, and typer turns one into a silent exit with status 130.
+afterwards that a signal, not a fault, ended the work: a library may turn the exception into
+an error of its own (polars reports a KeyboardInterrupt raised in a Python function it called
+as `ComputeError: UDF failed`, and typer turns one into a silent exit with status 130).
+`stopped` then prints what the command kept and gives its exit status.
 
 polars installs a SIGINT handler of its own when imported, one that restarts an interrupted
 system call: a build waiting for its loading child went on waiting until the child had
@@ -43,8 +44,8 @@ _finished: list[str] = []
 
 
 class Terminated(BaseException):
-    """SIGTERM or SIGHUP, raised where the program is. Not an Exception, so that nothing on the way
-    takes it for an error it could handle."""
+    """SIGTERM or SIGHUP, raised where the program is. Not an Exception, so that nothing on
+    the way takes it for an error it could handle."""
 
 
 def _raise(signum: int) -> None:
@@ -116,7 +117,7 @@ def take_signals() -> None:
 
 
 def received() -> int | None:
-    """The first of SIGINT and SIGTERM this process received since `take_signals`, if any."""
+    """The first signal of `STOPS` this process received since `take_signals`, if any."""
     return _received[0] if _received else None
 
 
@@ -130,6 +131,16 @@ def stop_message(what_is_left: str) -> tuple[int, str] | None:
     if _finished:
         return status, f"{word} after {_finished[-1]}"
     return status, f"{word}; {what_is_left}"
+
+
+def stopped(what_is_left: str) -> int | None:
+    """Once a signal was received: its line (`stop_message`) on stderr, and the command's exit
+    status; else None (the caller re-raises what it caught)."""
+    stop = stop_message(what_is_left)
+    if stop is None:
+        return None
+    say(stop[1])
+    return stop[0]
 
 
 def launched_deaf(start):

@@ -129,18 +129,18 @@ app.command()(main)
 
 
 def run() -> None:
-    """`app()`, with Ctrl-C and SIGTERM taken (see ecinstruct.signals): in the loop they end
-    the run after its step, with a checkpoint; before it, at once."""
+    """`app()`, with Ctrl-C, SIGTERM and SIGHUP taken (see ecinstruct.signals): in the loop
+    they end the run after its step, with a checkpoint; before it, at once."""
     signals.take_signals()
     try:
         app()
     except BaseException as exc:
-        done = isinstance(exc, SystemExit) and exc.code in (0, None)
-        stop = None if done or _stop_said else signals.stop_message("checkpoints in --out are kept")
-        if stop is None:
+        if _stop_said or (isinstance(exc, SystemExit) and exc.code in (0, None)):
             raise
-        signals.say(stop[1])
-        raise SystemExit(stop[0]) from None
+        status = signals.stopped("checkpoints in --out are kept")
+        if status is None:
+            raise
+        raise SystemExit(status) from None
 
 
 if __name__ == "__main__":

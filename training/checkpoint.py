@@ -7,14 +7,10 @@ mid-save still resumes from the previous complete checkpoint.
 from __future__ import annotations
 
 import random
-import shutil
-import uuid
 from pathlib import Path
 
 import numpy as np
 import torch
-
-from ecinstruct import signals
 
 CHECKPOINT_DIR = "checkpoint"
 STATE_FILE = "state.pt"
@@ -40,14 +36,13 @@ def set_rng_state(state: dict) -> None:
 
 
 def save_checkpoint(out: Path, peft_model, optimizer, scheduler, state: dict) -> Path:
-    """Write ``out/checkpoint`` atomically; ``state`` holds step, history and the like."""
+    """Write ``out/checkpoint`` atomically (`ecinstruct.writer.atomic_folder`: a second Ctrl-C
+    or a full disk leaves the last checkpoint as it was); ``state`` holds step, history and
+    the like."""
+    from ecinstruct.writer import atomic_folder
+
     final = out / CHECKPOINT_DIR
-    # What a run killed outright (SIGKILL, out of memory) while saving left half-written: this
-    # run is the one that writes `out`'s checkpoint now.
-    for left in out.glob(f".{CHECKPOINT_DIR}.tmp-*"):
-        shutil.rmtree(left, ignore_errors=True)
-    tmp = out / f".{CHECKPOINT_DIR}.tmp-{uuid.uuid4().hex[:8]}"
-    try:
+    with atomic_folder(final, output=False) as tmp:
         peft_model.save_pretrained(tmp)
         torch.save(
             {
@@ -58,17 +53,6 @@ def save_checkpoint(out: Path, peft_model, optimizer, scheduler, state: dict) ->
             },
             tmp / STATE_FILE,
         )
-    except BaseException:  # a second Ctrl-C, a full disk: the last checkpoint stays
-        with signals.deferred():
-            shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    # A second Ctrl-C now would leave no checkpoint, or the old one beside the new one.
-    with signals.deferred():
-        old = out / f".{CHECKPOINT_DIR}.old-{uuid.uuid4().hex[:8]}"
-        if final.exists():
-            final.rename(old)
-        tmp.rename(final)
-        shutil.rmtree(old, ignore_errors=True)
     return final
 
 

@@ -269,8 +269,18 @@ def test_ctrl_c_ends_the_run_after_its_step_with_a_checkpoint(
         json.loads((tmp_path / "part" / "metrics.json").read_text())["stopped_by"] == "interrupted"
     )
     monkeypatch.undo()
-    half = tmp_path / "part" / ".checkpoint.tmp-0badc0de"  # a run killed while saving left it
+    # A run killed outright while saving left this behind.
+    import socket
+    import subprocess
+    import sys
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    half = tmp_path / "part" / ".checkpoint.tmp-0badc0de"
     half.mkdir()
+    (tmp_path / "part" / ".checkpoint.tmp-0badc0de.owner").write_text(
+        f"{socket.gethostname()} {gone.pid}"
+    )
     part.resume = True
     resumed = train(part)
     assert (resumed["steps"], resumed["stopped_by"]) == (4, None)
