@@ -31,11 +31,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 # What each signal makes of a command: its exit status and the word for the line it prints.
-STOPS = {
-    signal.SIGINT: (130, "interrupted"),
-    signal.SIGTERM: (143, "terminated"),
-    signal.SIGHUP: (129, "hung up"),  # the terminal closed (an ssh connection dropped)
-}
+STOPS = {signal.SIGINT: (130, "interrupted"), signal.SIGTERM: (143, "terminated")}
+if hasattr(signal, "SIGHUP"):  # the terminal closed (an ssh connection dropped); POSIX only
+    STOPS[signal.SIGHUP] = (129, "hung up")
 _received: list[int] = []
 _deferring = 0
 # While a `patient` block runs: [its notice, the number of signals received before it].
@@ -148,6 +146,8 @@ def launched_deaf(start):
     starts with it blocked and never sees it. Ctrl-C reaches the terminal's whole process
     group, and the parent is the one that handles it and stops its children. A SIGINT that
     arrives meanwhile waits, and reaches this process once the child has started."""
+    if not hasattr(signal, "pthread_sigmask"):  # not POSIX
+        return start()
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         return start()
