@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from ecinstruct import signals
 from ecinstruct.errors import UserError
 from ecinstruct.progress import console
 from ecinstruct.writer import sha256_file
@@ -182,6 +183,7 @@ def _upload(
         raise UserError("no Hugging Face token: set HF_TOKEN or run `hf auth login`")
     api = HfApi()
     api.whoami()  # a bad token fails here, before anything is created
+    signals.leaves("no commit was pushed")
     repo_url = api.create_repo(repo_id, repo_type=REPO_TYPE, private=private, exist_ok=True)
     if private and not api.repo_info(repo_id, repo_type=REPO_TYPE).private:
         console.print(
@@ -220,6 +222,7 @@ def _upload(
         revision=branch,
         parent_commit=head,
     )
+    signals.finished(f"commit {info.oid[:12]} was pushed to {repo_id} ({branch})")
     if tag:
         api.create_tag(
             repo_id, tag=tag, revision=info.oid, repo_type=REPO_TYPE, tag_message=summary

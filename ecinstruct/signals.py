@@ -39,6 +39,7 @@ _deferring = 0
 # While a `patient` block runs: [its notice, the number of signals received before it].
 _patience: list[tuple[str, int]] = []
 _finished: list[str] = []
+_leaves: list[str] = []
 
 
 class Terminated(BaseException):
@@ -95,6 +96,12 @@ def patient(notice: str) -> Iterator[None]:
         _patience.pop()
 
 
+def leaves(what_is_left: str) -> None:
+    """What a signal now leaves, in the command's own words (publish: "no commit was
+    pushed"), in place of the general words its stop line would use."""
+    _leaves.append(what_is_left)
+
+
 def finished(what: str) -> None:
     """The command's output is complete (`what`, e.g. "build/ecinstruct written"): a signal
     received after this is reported as coming after it."""
@@ -110,6 +117,7 @@ def take_signals() -> None:
 
     _received.clear()
     _finished.clear()
+    _leaves.clear()
     for signum in STOPS:
         signal.signal(signum, signal.SIG_IGN if signum in ignored else _handle)
 
@@ -121,14 +129,15 @@ def received() -> int | None:
 
 def stop_message(what_is_left: str) -> tuple[int, str] | None:
     """(exit status, "interrupted; <what_is_left>") once a signal was received, else None;
-    "interrupted after <what>" when it came after the output was `finished`."""
+    the command's own words if it gave them (`leaves`), and "interrupted after <what>" when
+    it came after the output was `finished`."""
     signum = received()
     if signum is None:
         return None
     status, word = STOPS[signum]
     if _finished:
         return status, f"{word} after {_finished[-1]}"
-    return status, f"{word}; {what_is_left}"
+    return status, f"{word}; {_leaves[-1] if _leaves else what_is_left}"
 
 
 def stopped(what_is_left: str) -> int | None:

@@ -59,3 +59,42 @@ def test_errors_are_one_line_with_exit_code_2(kit, built, hub, tmp_path):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: no Hugging Face token"), lines
     assert hub.requests == []
+
+
+def test_ctrl_c_during_the_upload_pushes_no_commit_and_says_so(
+    kit, built, hub, tmp_path, monkeypatch
+):
+    import signal
+    import threading
+    import time
+
+    started, release = threading.Event(), threading.Event()
+    handler = hub.RequestHandlerClass
+    put = handler.do_PUT
+
+    def held_put(self):  # uploads wait until the interrupt has come
+        started.set()
+        release.wait(30)
+        put(self)
+
+    monkeypatch.setattr(handler, "do_PUT", held_put)
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGING"))}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ecinstruct", "publish", str(built), "--repo-id", "ns/ecinstruct"],
+        env=base | kit.client_env(hub.url, tmp_path),
+        cwd=REPO_ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert started.wait(60), "no upload started"
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.5)
+    finally:
+        release.set()  # the uploads under way finish; no new commit may follow them
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines()[-1] == "interrupted; no commit was pushed"
+    assert "Traceback" not in err
+    repo = hub.state.repos["ns/ecinstruct"]
+    assert not [c for c in repo.commits.values() if c.title.startswith("ECInstruct build")]
