@@ -412,10 +412,7 @@ def _clear_stale_handovers(root: Path | None = None) -> list[Path]:
     root = Path(tempfile.gettempdir()) if root is None else root
     removed, size = [], 0
     for folder in sorted(root.glob(HANDOVER_PREFIX + "*")):
-        try:
-            if not writer.owner_gone((folder / HANDOVER_OWNER).read_text()):
-                continue
-        except OSError:
+        if not writer.owner_gone(folder / HANDOVER_OWNER):
             continue
         size += sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
         shutil.rmtree(folder, ignore_errors=True)

@@ -46,17 +46,18 @@ def owner() -> str:
     return f"{socket.gethostname()} {os.getpid()}"
 
 
-def owner_gone(line: str) -> bool:
-    """Whether the process an `owner` line names ran on this host and has ended (a line that
-    is not one, or names another host, is never gone: its folder is left alone)."""
+def owner_gone(mark: Path) -> bool:
+    """Whether the process the `owner` file `mark` names ran on this host and has ended (a
+    file that cannot be read or is not one, or names another host, is never gone: its
+    folder is left alone)."""
     try:
-        host, pid = line.split()
+        host, pid = mark.read_text().split()
         if host != socket.gethostname():
             return False
         os.kill(int(pid), 0)
     except ProcessLookupError:
         return True
-    except (ValueError, PermissionError, OverflowError):  # not a line; another user's process
+    except (OSError, ValueError, OverflowError):  # unreadable, no owner line, another user
         return False
     return False
 
@@ -68,10 +69,7 @@ def _clear_unfinished(out: Path) -> None:
     from ecinstruct.progress import console
 
     for mark in sorted(out.parent.glob(f".{glob.escape(out.name)}.tmp-*.owner")):
-        try:
-            if not owner_gone(mark.read_text()):
-                continue
-        except OSError:
+        if not owner_gone(mark):
             continue
         folder = mark.with_suffix("")
         shutil.rmtree(folder, ignore_errors=True)
