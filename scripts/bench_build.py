@@ -7,7 +7,9 @@ child process and reports wall time, raw rows per second and peak resident memor
 build loads its sources in a process of its own, so the peak is the largest sum of the
 resident memory of the build and all its child processes, sampled every 20 ms (Linux /proc);
 the largest single process's ru_maxrss is printed too, and so is the CPU time of every stage
-(how many cores it kept busy). Target on a 2-core machine: under 60 s and under 3 GB.
+(how many cores it kept busy). A shared machine's speed drifts from hour to hour, so the
+script also times a fixed one-core workload before and after the build (`machine pace`):
+compare builds run at a similar pace. Target on a 2-core machine: under 60 s and under 3 GB.
 """
 
 from __future__ import annotations
@@ -39,6 +41,9 @@ def main() -> None:
         generate(sample, scale=args.scale, seed=args.seed, progress=True)
         print(f"generated sample in {time.perf_counter() - t:.1f}s -> {sample}")
     out = args.workdir / "dataset"
+    pace_before = machine_pace()
+    # The pace's own child processes are not the build's: only what came after counts.
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     cmd = [
         sys.executable,
         "-m",
@@ -75,8 +80,10 @@ def main() -> None:
             print(err.read()[-3000:])
             raise SystemExit(proc.returncode)
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    user, system = usage.ru_utime - before.ru_utime, usage.ru_stime - before.ru_stime
     single_gb = usage.ru_maxrss / 1024**2
-    cpu = usage.ru_utime + usage.ru_stime
+    cpu = user + system
+    pace_after = machine_pace()
     manifest = json.loads((out / "build.json").read_text())
     raw_rows = sum(s["rows_read"] for s in manifest["sources"])
     samples = sum(sum(r["counts"].values()) for r in manifest["tasks"].values())
@@ -98,8 +105,13 @@ def main() -> None:
     )
     print(f"largest process    {single_gb:.2f} GB (ru_maxrss)")
     print(
-        f"CPU time           {cpu:.1f} s (user {usage.ru_utime:.1f} + system "
-        f"{usage.ru_stime:.1f}): {cpu / wall:.2f} of {os.cpu_count()} cores busy on average"
+        f"machine pace       {pace_before:.2f} s before the build, {pace_after:.2f} s after, for "
+        "a fixed one-core workload of sorts, joins and group-bys (more is a slower machine; "
+        "compare builds run at a similar pace)"
+    )
+    print(
+        f"CPU time           {cpu:.1f} s (user {user:.1f} + system "
+        f"{system:.1f}): {cpu / wall:.2f} of {os.cpu_count()} cores busy on average"
     )
     print("stage timings (s)  " + ", ".join(f"{k} {v}" for k, v in manifest["timings_s"].items()))
     cpu_s = manifest.get("cpu_s", {})
@@ -114,6 +126,33 @@ def main() -> None:
     tasks = manifest["tasks"].values()
     print("task timings (s)   " + ", ".join(f"{t['task']} {t['seconds']}" for t in tasks))
     print("of which checks    " + ", ".join(f"{t['task']} {t['quality_seconds']}" for t in tasks))
+
+
+# A fixed workload like the build's own (strings sorted, joined and grouped by polars) on one
+# thread, in a child process so that the build's figures do not include it. Its CPU seconds say
+# how fast the machine is right now: a shared machine's pace drifts from hour to hour, and the
+# same build takes longer when it does.
+_PACE = """
+import time, numpy as np, polars as pl
+rng = np.random.default_rng(0)
+ids = pl.Series("id", rng.integers(0, 200_000, 700_000)).cast(pl.String)
+df = pl.DataFrame({"id": ids, "x": rng.random(700_000)})
+start = time.process_time()
+ranked = df.sort(["id", "x"])
+counts = ranked.group_by("id").agg(pl.len(), pl.col("x").sum())
+ranked.join(counts, on="id").filter(pl.col("len") > 3).height
+print(time.process_time() - start)
+"""
+
+
+def machine_pace(runs: int = 2) -> float:
+    """The smallest CPU seconds of `runs` runs of the fixed workload `_PACE`."""
+    env = dict(os.environ, POLARS_MAX_THREADS="1")
+    cmd = [sys.executable, "-c", _PACE]
+    return min(
+        float(subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout)
+        for _ in range(runs)
+    )
 
 
 class _Tree:
