@@ -256,6 +256,29 @@ def is_build_folder(folder: Path) -> bool:
     return (folder / "build.json").is_file()
 
 
+# What a build writes in its folder: these files, and its data files under data/.
+BUILD_FILES = (
+    "README.md",
+    "build.json",
+    "dropped.parquet",
+    "quality_report.html",
+    "quality_report.md",
+    "rejected.parquet",
+)
+
+
+def foreign_files(folder: Path) -> list[str]:
+    """The files in the build folder `folder` that no build writes (posix paths, sorted, hidden
+    ones included): a new build would delete them."""
+    return sorted(
+        rel
+        for p in folder.rglob("*")
+        if not p.is_dir()
+        and (rel := p.relative_to(folder).as_posix()) not in BUILD_FILES
+        and not rel.startswith("data/")
+    )
+
+
 def default_sources(config: BuildConfig) -> Path:
     """The built-in sample, generated once per (scale, seed) into the user cache."""
     from ecinstruct.paths import cache_dir
@@ -347,7 +370,9 @@ def run(config: BuildConfig, argv: list[str] | None = None) -> dict:
 
     clock = Stopwatch()
     tasks = select_tasks(config.tasks)
-    writer.check_replaceable(config.out, is_build_folder, "a dataset folder ECInstruct built")
+    writer.check_replaceable(
+        config.out, is_build_folder, "a dataset folder ECInstruct built", foreign_files
+    )
     if config.sources is None:
         sources_path = default_sources(config)
         clock.lap("generate_sample")
@@ -447,7 +472,9 @@ def _build_into(
     has half of the cores, the import's few seconds of Python would take them from its tasks."""
     clock.restart()
     ood_cats = {s.kind: tuple(s.ood_categories) for s in specs if s.ood_categories}
-    universe = ood_universe(canonical, tasks)
+    # Held out over every task's products, whichever tasks this build makes: a task built on
+    # its own (`--tasks PM`) gets the very samples it gets in a build of every task.
+    universe = ood_universe(canonical, list(REGISTRY.values()))
     ood = splits.ood_products(universe, ood_cats, config.ood_fraction, config.seed)
     unmatched = splits.unmatched_categories(universe, ood_cats)
     del universe

@@ -24,7 +24,12 @@ app = typer.Typer(
 def _tasks(value: str | None) -> tuple[str, ...]:
     from ecinstruct.tasks import full_names
 
-    return full_names(t.strip() for t in value.split(",") if t.strip()) if value else ()
+    if value is None:
+        return ()
+    names = full_names(t.strip() for t in value.split(",") if t.strip())
+    if not names:
+        raise UserError(f"--tasks {value!r} names no task; leave it out to build every task")
+    return names
 
 
 @app.command()
@@ -47,8 +52,11 @@ def build(
         typer.Option(help="Products held out for test_ood when a source names no ood_categories."),
     ] = 0.1,
     sample_scale: Annotated[
-        float, typer.Option(help="Size of the built-in sample when --sources is not given.")
-    ] = 1.0,
+        float | None,
+        typer.Option(
+            help="Size of the built-in sample when --sources is not given.", show_default="1.0"
+        ),
+    ] = None,
     allow_failed_checks: Annotated[
         bool,
         typer.Option(
@@ -64,6 +72,11 @@ def build(
     from ecinstruct.build import run
     from ecinstruct.summary import print_summary
 
+    if sources is not None and sample_scale is not None:
+        raise UserError(
+            "--sample-scale sizes the built-in sample, which --sources replaces; give one or "
+            "the other"
+        )
     config = BuildConfig(
         sources=sources,
         out=out,
@@ -71,7 +84,7 @@ def build(
         per_task=per_task,
         tasks=_tasks(tasks),
         ood_fraction=ood_fraction,
-        sample_scale=sample_scale,
+        sample_scale=1.0 if sample_scale is None else sample_scale,
         allow_failed_checks=allow_failed_checks,
         progress=progress,
     )
@@ -96,12 +109,12 @@ def sample(
     """
     from ecinstruct.config import check_scale, check_seed
     from ecinstruct.sample import generate
-    from ecinstruct.sample.generate import is_sample_folder
+    from ecinstruct.sample.generate import foreign_files, is_sample_folder
     from ecinstruct.writer import atomic_folder, check_replaceable
 
     check_scale(scale)
     check_seed(seed)
-    check_replaceable(out, is_sample_folder, "a sample ECInstruct wrote")
+    check_replaceable(out, is_sample_folder, "a sample ECInstruct wrote", foreign_files)
     with atomic_folder(out) as tmp:
         generate(tmp, scale=scale, seed=seed, progress=progress)
     console.print(
@@ -130,14 +143,24 @@ def validate(
 def report(
     folder: Annotated[Path, typer.Argument(help="A built dataset folder.")] = DEFAULT_OUT,
 ) -> None:
-    """Write quality_report.html and quality_report.md into a built dataset folder.
+    """Check a built dataset folder as it is now (the checks of `validate`) and write
+    quality_report.html and quality_report.md into it.
 
     Example: python -m ecinstruct report build/ecinstruct
     """
-    from quality.report import write_report
+    from quality.report import build_context, write_report
+    from quality.validate import validate_folder
 
-    for path in write_report(folder):
+    checks = validate_folder(folder)
+    for path in write_report(folder, build_context(folder, rechecked=checks)):
         console.print(f"wrote {path}", markup=False)
+    failed = sum(1 for r in checks["results"] if not r["success"] and r["severity"] == "critical")
+    console.print(
+        "quality gate: passed"
+        if checks["passed"]
+        else f"quality gate: FAILED ({failed} critical checks; see the report or `validate`)",
+        markup=False,
+    )
 
 
 @app.command()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -63,7 +64,12 @@ def check_folder(folder: Path) -> tuple[dict, list[Upload]]:
         # Hidden paths are local state (caches, editor files), never part of the dataset.
         if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
     )
-    strays = [rel for rel in present if rel.startswith("data/") and rel not in recorded]
+    from ecinstruct.build import foreign_files
+
+    foreign = set(foreign_files(folder))
+    strays = [
+        rel for rel in present if rel in foreign or rel.startswith("data/") and rel not in recorded
+    ]
     if strays:
         raise UserError(
             f"{folder / strays[0]} was not written by this build (not in build.json); "
@@ -71,6 +77,31 @@ def check_folder(folder: Path) -> tuple[dict, list[Upload]]:
         )
     uploads = [Upload(rel, (folder / rel).stat().st_size, rel in recorded) for rel in present]
     return manifest, uploads
+
+
+# A git ref name the Hub takes: no spaces or control characters, none of ~^:?*[\, no "..",
+# "@{" or "//", not starting or ending with "/" or ".", not ending in ".lock".
+_REF = re.compile(r"(?!.*(?:\.\.|@\{|//|\.lock$|[./]$))(?![./-])[^\x00-\x20\x7f~^:?*\[\\]+")
+
+
+def _check_names(repo_id: str, revision: str | None, tag: str | None) -> None:
+    """One line for a repo id, branch or tag the Hub would refuse, before any work."""
+    from huggingface_hub.errors import HFValidationError
+    from huggingface_hub.utils import validate_repo_id
+
+    if repo_id.count("/") != 1 or not all(repo_id.split("/")):
+        raise UserError(f"--repo-id must look like NAMESPACE/NAME, got {repo_id!r}")
+    try:
+        validate_repo_id(repo_id)
+    except HFValidationError as e:
+        reason = str(e).splitlines()[0]
+        raise UserError(f"--repo-id {repo_id!r} is not a valid Hub repo id: {reason}") from None
+    for flag, name in (("--revision", revision), ("--tag", tag)):
+        if name is not None and not _REF.fullmatch(name):
+            raise UserError(
+                f"{flag} {name!r} is not a valid branch or tag name (no spaces, no ~^:?*[\\, "
+                "no '..', not starting with '-', '.' or '/')"
+            )
 
 
 def _check_recorded(folder: Path, rel: str, meta: dict) -> None:
@@ -128,8 +159,7 @@ def publish(
     Returns what was (or, with dry_run, would be) published: repo, revision, files, message and,
     after a real upload, the commit id and URL.
     """
-    if repo_id.count("/") != 1 or not all(repo_id.split("/")):
-        raise UserError(f"--repo-id must look like NAMESPACE/NAME, got {repo_id!r}")
+    _check_names(repo_id, revision, tag)
     manifest, uploads = check_folder(Path(folder))
     summary, description = commit_message(manifest)
     result = {

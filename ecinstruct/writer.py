@@ -20,25 +20,41 @@ import polars as pl
 
 from ecinstruct import signals
 from ecinstruct.errors import UserError
+from ecinstruct.paths import check_creatable
 
 
-def check_replaceable(out: Path, ours: Callable[[Path], bool], what: str) -> None:
-    """A UserError unless `out` is absent, an empty folder, or a folder that `ours` recognises
-    as an earlier output of this kind, `what` (a new one replaces it whole). Called before any
-    work, so that a mistyped --out (a home folder, a checkout, a data folder) is refused at
-    once instead of being replaced at the end."""
+def check_replaceable(
+    out: Path,
+    ours: Callable[[Path], bool],
+    what: str,
+    foreign: Callable[[Path], list[str]] = lambda out: [],
+) -> None:
+    """A UserError unless `out` is absent (and can be made), an empty folder, or a folder that
+    `ours` recognises as an earlier output of this kind, `what`, holding nothing that
+    `foreign` finds it did not write (a new one replaces it whole). Called before any work,
+    so that a mistyped --out (a home folder, a checkout, a data folder, a path under a file)
+    is refused at once instead of failing or replacing it at the end."""
     if not out.exists() and not out.is_symlink():
+        check_creatable(out)
         return
     if not out.is_dir():
         raise UserError(f"{out} exists and is not a folder; choose another --out")
     if out.resolve() == Path.cwd().resolve() or out.resolve() in Path.cwd().resolve().parents:
         raise UserError(f"{out} holds the current folder; choose another --out")
-    if not any(out.iterdir()) or ours(out):
+    if not any(out.iterdir()):
         return
-    raise UserError(
-        f"{out} already exists and is not {what}; writing there would replace everything in "
-        "it, so it is left alone: choose another --out, or remove the folder first"
-    )
+    if not ours(out):
+        raise UserError(
+            f"{out} already exists and is not {what}; writing there would replace everything "
+            "in it, so it is left alone: choose another --out, or remove the folder first"
+        )
+    if extra := foreign(out):
+        shown = ", ".join(extra[:3]) + (f" and {len(extra) - 3} more" if len(extra) > 3 else "")
+        raise UserError(
+            f"{out} is {what}, but it also holds {len(extra)} file(s) it did not write "
+            f"({shown}); writing there would delete them, so it is left alone: move them "
+            "out, or choose another --out"
+        )
 
 
 def owner() -> str:

@@ -43,18 +43,31 @@ def build_context(
     manifest: dict | None = None,
     records_part: dict | None = None,
     name: str | None = None,
+    rechecked: dict | None = None,
 ) -> dict:
     """Everything the two reports show: tables (columns + text rows) and figures (base64).
     `manifest` stands in for the folder's build.json (a build passes its own before writing
     it, so that the report's cost is in the build time the report shows); `records_part`
     for `records_context` of the folder's records and manifest (a large build has a child
     process make it while the records are written and checked); `name` for the folder's
-    name in the title (a build writes into a temporary folder, renamed when complete)."""
+    name in the title (a build writes into a temporary folder, renamed when complete);
+    `rechecked` for the checks run on the folder as it is now (`quality.validate`), whose
+    results and gate the report then shows instead of those the build recorded."""
     manifest = load_manifest(folder) if manifest is None else manifest
     part = records_context(manifest, load_records(folder)) if records_part is None else records_part
     suites = (manifest.get("quality") or {}).get("suites") or {}
-    failed = [r for r in suites.get("results", []) if not r["success"]]
     gate = manifest.get("gate", {})
+    checked_note = None
+    if rechecked is not None:
+        built = "passed" if gate.get("passed") else "failed"
+        checked_note = (
+            "Checked on the folder as it is now (the checks of `python -m ecinstruct validate`: "
+            f"files, layout and the records' suites); at build time the gate {built}, with the "
+            "canonical tables' suites too."
+        )
+        suites = {"results": rechecked["results"]}
+        gate = {"passed": rechecked["passed"]}
+    failed = [r for r in suites.get("results", []) if not r["success"]]
     leak = manifest.get("audit", {}).get("ood_leak", {})
     return {
         "title": f"ECInstruct quality report — {name or Path(folder).resolve().name}",
@@ -72,6 +85,7 @@ def build_context(
         },
         **{key: part[key] for key in ("counts", "balance", "lengths", "drops", "pii")},
         "suites_recorded": bool(suites),
+        "checked_note": checked_note,
         "checks_total": len(suites.get("results", [])),
         "failed": [
             r | {"examples_text": json.dumps(r["examples"][:3], ensure_ascii=False)[:400]}
@@ -165,6 +179,8 @@ def render_md(ctx: dict) -> str:
         _md_table(ctx["pii"]) if ctx["pii"] else "_not recorded by this build_\n",
         "## Failed checks\n",
     ]
+    if ctx.get("checked_note"):
+        parts.append(f"_{ctx['checked_note']}_\n")
     if not ctx["suites_recorded"]:
         parts.append("_suite results not recorded by this build; run `ecinstruct validate`_\n")
     elif not ctx["failed"]:

@@ -53,6 +53,29 @@ def is_sample_folder(folder: Path) -> bool:
         return False
 
 
+def foreign_files(folder: Path) -> list[str]:
+    """The files in the sample folder `folder` that the sample did not write (posix paths,
+    sorted, hidden ones included): those its sources.toml does not name. A new sample would
+    delete them (one's own sources.toml variants beside it, say)."""
+    import tomllib
+
+    try:
+        config = tomllib.loads((folder / "sources.toml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        config = {}
+    named = {"sources.toml"}
+    for table in config.values():
+        for value in table.values() if isinstance(table, dict) else ():
+            named.update(
+                v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)
+            )
+    return sorted(
+        rel
+        for p in folder.rglob("*")
+        if not p.is_dir() and (rel := p.relative_to(folder).as_posix()) not in named
+    )
+
+
 def counts(scale: float) -> dict[str, int]:
     check_scale(scale, "scale")
     return {k: max(floor, round(per * scale)) for k, (per, floor) in PER_SCALE.items()}

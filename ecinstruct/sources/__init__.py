@@ -188,11 +188,13 @@ def load_isolated(
     stay there and the tables are memory-mapped from them (`map_tables`): nothing is copied,
     and another process mapping the same files shares the memory. Without it they are read
     from a temporary folder into memory."""
+    import contextlib
     import tempfile
 
     from ecinstruct.parallel import launch, outcome_of
 
-    with tempfile.TemporaryDirectory(prefix="ecinstruct-load-") as tmp:
+    own = tempfile.TemporaryDirectory(prefix="ecinstruct-load-") if folder is None else None
+    with own or contextlib.nullcontext() as tmp:
         work = folder if folder is not None else Path(tmp)
         child = launch("ecinstruct.sources.isolated", work, (list(specs), progress))
         try:

@@ -87,6 +87,9 @@ def _strings(where: str, key: str, value: object) -> list[str]:
     raise UserError(f"{where} {key}: expected a string or a list of strings, got {value!r}")
 
 
+GZIP_MAGIC = b"\x1f\x8b"
+
+
 def _data_file(config_path: Path, where: str, key: str, name: str) -> Path:
     path = Path(name).expanduser()
     if not path.is_absolute():
@@ -97,9 +100,18 @@ def _data_file(config_path: Path, where: str, key: str, name: str) -> Path:
         raise UserError(f"{where} {key}: not a file: {name}")
     try:
         with path.open("rb") as handle:
-            handle.read(1)
+            start = handle.read(2)
     except OSError as err:
         raise UserError(f"{where} {key}: cannot read {name} ({_reason(err)})") from None
+    # Readers go by the name: a compressed file read as text is thousands of garbled rows.
+    gzipped, named = start == GZIP_MAGIC, path.name.endswith(".gz")
+    if gzipped and not named:
+        raise UserError(
+            f"{where} {key}: {name} is gzip-compressed but its name does not end in .gz; "
+            f"rename it {path.name}.gz (and the config with it)"
+        )
+    if named and not gzipped and start:
+        raise UserError(f"{where} {key}: {name} ends in .gz but is not gzip-compressed")
     return path
 
 

@@ -1,6 +1,8 @@
 """End to end: the built-in sample through every task into a loadable dataset folder."""
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 
@@ -189,6 +191,9 @@ def _cli(tmp_path, *args):
         ("build", ["--ood-fraction", "1"], "--ood-fraction is the share"),
         ("build", ["--ood-fraction", "nan"], "--ood-fraction is the share"),
         ("build", ["--ood-fraction", "-0.1"], "--ood-fraction is the share"),
+        ("build", ["--tasks", ","], "--tasks ',' names no task"),
+        ("build", ["--sources", "s.toml", "--sample-scale", "2"], "give one or the other"),
+        ("build", ["--tasks", ""], "--tasks '' names no task"),
         ("build", ["--sample-scale", "0"], "--sample-scale must be a positive number"),
         ("build", ["--sample-scale", "inf"], "--sample-scale must be a positive number"),
         ("sample", ["--scale", "0"], "--scale must be a positive number"),
@@ -264,12 +269,92 @@ def test_out_that_is_not_an_earlier_output_is_left_alone(tmp_path):
     assert (tmp_path / "file").read_text() == "x"
 
 
+def test_out_under_a_file_is_a_one_line_error_before_any_work(tmp_path):
+    (tmp_path / "file").write_text("x")
+    for command in ("build", "sample"):
+        done = _cli(tmp_path, command, "--out", "file/sub/ds", "--no-progress")
+        assert done.returncode == 2, done.stderr
+        assert "file/sub/ds cannot be made:" in done.stderr and "is a file" in done.stderr
+        assert "Traceback" not in done.stderr
+    assert (tmp_path / "file").read_text() == "x"
+
+
+def test_files_added_to_an_earlier_output_are_never_deleted(small_build, tmp_path):
+    out, _ = small_build
+    ds = tmp_path / "ds"
+    shutil.copytree(out, ds)
+    (ds / "notes.md").write_text("mine")
+    done = _cli(tmp_path, "build", "--out", "ds", "--per-task", "200")
+    assert done.returncode == 2, done.stderr
+    assert "is a dataset folder ECInstruct built, but it also holds 1 file(s)" in done.stderr
+    assert "(notes.md)" in done.stderr
+    assert (ds / "notes.md").read_text() == "mine" and (ds / "build.json").is_file()
+    assert build.foreign_files(out) == []  # a build's own folder has none
+
+    first = _cli(tmp_path, "sample", "--out", "s", "--scale", "0.01", "--no-progress")
+    assert first.returncode == 0, first.stderr
+    (tmp_path / "s" / "mine.toml").write_text("[esci]\n")
+    done = _cli(tmp_path, "sample", "--out", "s", "--scale", "0.01", "--no-progress")
+    assert done.returncode == 2 and "(mine.toml)" in done.stderr, done.stderr
+    assert (tmp_path / "s" / "mine.toml").is_file()
+
+
+def test_a_task_built_alone_gets_the_samples_of_a_full_build(small_build, sample_toml, tmp_path):
+    # The held-out products come from every task's products, whichever tasks are built.
+    out, manifest = small_build
+    alone = run(
+        BuildConfig(sources=sample_toml, out=tmp_path / "pm", per_task=200, progress=False,
+                    tasks=("PM",)),
+        argv=["build"],
+    )  # fmt: skip
+    assert alone["ood_products"] == manifest["ood_products"] > 0
+    assert not alone["ood_categories_unmatched"]
+    files = [rel for rel in manifest["files"] if rel.startswith("data/product_matching/")]
+    assert files and sorted(files) == sorted(alone["files"])
+    for rel in files:
+        assert (out / rel).read_bytes() == (tmp_path / "pm" / rel).read_bytes(), rel
+
+
 def test_an_earlier_sample_or_empty_folder_is_replaced(tmp_path):
     (tmp_path / "empty").mkdir()
     first = _cli(tmp_path, "sample", "--out", "empty", "--scale", "0.01", "--no-progress")
     assert first.returncode == 0, first.stderr
-    (tmp_path / "empty" / "stray.txt").write_text("x")
+    own = tmp_path / "empty" / "esci" / "shopping_queries_dataset_products.parquet"
+    written = own.read_bytes()
+    own.write_bytes(b"spoilt")
     again = _cli(tmp_path, "sample", "--out", "empty", "--scale", "0.01", "--no-progress")
     assert again.returncode == 0, again.stderr
-    assert not (tmp_path / "empty" / "stray.txt").exists()  # replaced whole
+    assert own.read_bytes() == written  # replaced whole
     assert (tmp_path / "empty" / "sources.toml").is_file()
+
+
+def test_report_checks_the_folder_as_it_is_now(small_build, tmp_path):
+    out, _ = small_build
+    ds = tmp_path / "ds"
+    shutil.copytree(out, ds)
+    done = _cli(tmp_path, "report", "ds")
+    assert done.returncode == 0 and "quality gate: passed" in done.stderr + done.stdout
+    assert "quality gate: **passed**" in (ds / "quality_report.md").read_text()
+    # Damaged after the build: the report says what validate says, not what build.json says.
+    shard = next((ds / "data" / "sentiment_analysis").glob("train-*.parquet"))
+    pl.read_parquet(shard).with_columns(output=pl.lit("banana")).write_parquet(shard)
+    done = _cli(tmp_path, "report", "ds")
+    assert done.returncode == 0, done.stderr
+    assert "quality gate: FAILED" in done.stderr + done.stdout
+    md = (ds / "quality_report.md").read_text()
+    assert "quality gate: **FAILED" in md and "at build time the gate passed" in md
+    assert "banana" in md
+
+
+def test_a_cache_that_is_a_file_is_a_one_line_error(tmp_path):
+    (tmp_path / "cache").write_text("x")
+    for cache, message in (("cache", "is a file, not a folder"), ("cache/sub", "cannot be made")):
+        done = subprocess.run(
+            [sys.executable, "-m", "ecinstruct", "build", "--out", "ds"],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env={**os.environ, "ECINSTRUCT_CACHE": str(tmp_path / cache)},
+        )
+        assert done.returncode == 2 and message in done.stderr, done.stderr
+        assert "Traceback" not in done.stderr and not (tmp_path / "ds").exists()

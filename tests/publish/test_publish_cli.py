@@ -61,6 +61,20 @@ def test_errors_are_one_line_with_exit_code_2(kit, built, hub, tmp_path):
     assert hub.requests == []
 
 
+def test_names_the_hub_would_refuse_are_refused_before_any_request(kit, built, hub, tmp_path):
+    env = kit.client_env(hub.url, tmp_path)
+    for flags, message in (
+        (["--repo-id", "ns/bad name!"], "is not a valid Hub repo id"),
+        (["--repo-id", "ns/ecinstruct", "--tag", "bad tag"], "--tag 'bad tag' is not a valid"),
+        (["--repo-id", "ns/ecinstruct", "--revision", "a..b"], "--revision 'a..b' is not a"),
+    ):
+        proc = run_cli([str(built), *flags], env)
+        assert proc.returncode == 2, proc.stderr
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1 and message in lines[0], lines
+    assert hub.requests == []
+
+
 def test_ctrl_c_during_the_upload_pushes_no_commit_and_says_so(
     kit, built, hub, tmp_path, monkeypatch
 ):

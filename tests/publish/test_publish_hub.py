@@ -180,6 +180,13 @@ def test_refuses_data_files_the_build_did_not_write(built, hub_client):
     _refused(built, hub_client, "not written by this build")
 
 
+def test_refuses_any_other_file_beside_the_build(built, hub_client):
+    # A training run written into the dataset folder, say: its adapter must not ship with it.
+    (built / "adapter_model.safetensors").write_bytes(b"weights")
+    msg = _refused(built, hub_client, "not written by this build")
+    assert "adapter_model.safetensors" in msg
+
+
 @pytest.mark.parametrize(
     "remove, match",
     [

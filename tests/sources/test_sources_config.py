@@ -114,6 +114,17 @@ def test_data_file_is_a_folder(folder):
     assert "not a file" in message and "sub" in message
 
 
+def test_a_compressed_file_must_be_named_so(folder):
+    import gzip
+
+    (folder / "packed.json").write_bytes(gzip.compress(b'{"asin": "A"}\n'))
+    message = error(write(folder, '[amazon_reviews_2018]\nreviews = "packed.json"\n'))
+    assert "packed.json is gzip-compressed" in message and "rename it packed.json.gz" in message
+    (folder / "plain.json.gz").write_text('{"asin": "A"}\n')
+    message = error(write(folder, '[amazon_reviews_2018]\nreviews = "plain.json.gz"\n'))
+    assert "plain.json.gz ends in .gz but is not gzip-compressed" in message
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root can read any file")
 def test_unreadable_data_file(folder):
     (folder / "reviews.json").chmod(0)
