@@ -25,7 +25,13 @@ def main(
         str, typer.Option(help="Dataset folder or Hub id (needs train and validation).")
     ],
     model: Annotated[str, typer.Option(help="Model folder, Hub id, or the alias smollm2-135m.")],
-    out: Annotated[Path, typer.Option(help="Output folder: adapter, metrics, loss curve.")],
+    out: Annotated[
+        Path,
+        typer.Option(
+            help="Output folder (new or empty; an earlier run's with --resume): adapter, "
+            "metrics, loss curve."
+        ),
+    ],
     tasks: Annotated[
         list[str] | None,
         typer.Option(
@@ -63,7 +69,10 @@ def main(
         typer.Option(help="Validate on this many samples, spread over tasks (default: all)."),
     ] = None,
     resume: Annotated[
-        bool, typer.Option(help="Continue the run in --out from its last checkpoint.")
+        bool,
+        typer.Option(
+            help="Continue the run in --out from its last checkpoint (an error if it has none)."
+        ),
     ] = False,
     merge: Annotated[
         bool,
@@ -84,14 +93,7 @@ def main(
 
     Several GPUs: torchrun --nproc_per_node 8 -m training --dataset DIR --model MODEL --out DIR
     """
-    from training.train import TrainConfig, train
-
-    if not progress:  # also silence the libraries' own loading bars
-        import datasets
-        import transformers
-
-        datasets.disable_progress_bars()
-        transformers.utils.logging.disable_progress_bar()
+    from training.train import TrainConfig, check_out, train
 
     config = TrainConfig(
         dataset=dataset, model=model, out=out, tasks=_tasks(tasks), epochs=epochs,
@@ -103,6 +105,14 @@ def main(
         progress=progress,
     )  # fmt: skip
     try:
+        config.check()  # bad settings and --out, before the libraries load (train checks again)
+        check_out(config.out, config.resume)
+        if not progress:  # also silence the libraries' own loading bars
+            import datasets
+            import transformers
+
+            datasets.disable_progress_bars()
+            transformers.utils.logging.disable_progress_bar()
         metrics = train(config)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)

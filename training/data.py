@@ -85,10 +85,14 @@ def _load(path: str, config: str, shown: str) -> dict:
 
 
 def _unknown_tasks(dataset: str, unknown: list[str], present: list[str]) -> str:
-    return (
-        f"unknown task {', '.join(unknown)} in dataset {dataset}; "
-        f"it has: {', '.join(sorted(present))}"
-    )
+    """Names no task has are unknown; a known task that this dataset lacks is said to be so."""
+    from ecinstruct.tasks import REGISTRY
+
+    has = f"it has: {', '.join(sorted(present)) or 'none'}"
+    strange = [t for t in unknown if t not in REGISTRY]
+    if strange:
+        return f"unknown task {', '.join(strange)} in dataset {dataset}; {has}"
+    return f"the dataset {dataset} has no {', '.join(unknown)}; {has}"
 
 
 def _first_line(exc: BaseException) -> str:

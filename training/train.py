@@ -23,6 +23,7 @@ step. The effective batch stays ``--batch-size`` samples whatever the number of 
 from __future__ import annotations
 
 import inspect
+import json
 import math
 import os
 import random
@@ -192,10 +193,12 @@ class ResponseLoss(nn.Module):
 def train(config: TrainConfig) -> dict:
     """Run (or resume) one training job; returns the metrics also written to metrics.json."""
     config.check()
-    dist = setup_distributed()
     out = Path(config.out)
-    if not config.resume and checkpoint.has_checkpoint(out):
-        raise UserError(f"{out} already holds a training run; pass --resume or another --out")
+    restart = check_out(out, config.resume)  # every rank, before they meet: none wrote yet
+    dist = setup_distributed()
+    if restart and dist.main:
+        note = f"note: {out} holds a run stopped before its first checkpoint; starting it again"
+        print(note, file=sys.stderr)
     seed_everything(config.seed)
 
     # 1. Data: tokenised once; errors about the dataset surface before the model loads.
@@ -248,12 +251,13 @@ def train(config: TrainConfig) -> dict:
 
     # 3. State: fresh, or everything a resumed run needs to continue exactly where it stopped.
     state = {"step": 0, "train": [], "validation": [], "best": None, "train_seconds": 0.0}
-    if config.resume and checkpoint.has_checkpoint(out):
+    if config.resume:  # check_out made sure there is a checkpoint
         state = checkpoint.load_checkpoint(out, peft_model, optimizer, scheduler)
         check_resumable(state.pop("config"), config)
-    elif config.resume and dist.main:
-        print(f"note: no checkpoint in {out}; starting from scratch", file=sys.stderr)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # checked up front; this is a race with something else
+        raise UserError(f"cannot create --out {out}: {exc.strerror or exc}") from exc
     resolved = {
         **asdict(config),
         "micro_batch_tokens": budget,
@@ -267,6 +271,8 @@ def train(config: TrainConfig) -> dict:
         "total_steps": total_steps,
         "warmup_steps": warmup,
     }
+    if dist.main:  # first, so that the folder is known as a run from now on (is_run_folder)
+        report.write_json(out / RUN_CONFIG, resolved)
 
     with signals.patient(STOP_NOTICE):
         # 4. The loop: one optimizer step per planned step; validate every epoch / --eval-every.
@@ -354,7 +360,6 @@ def train(config: TrainConfig) -> dict:
         )
         if dist.main:
             tokenizer.save_pretrained(out)
-            report.write_json(out / "config.json", resolved)
             report.write_json(out / "metrics.json", metrics)
             report.plot_loss_curve(out / "loss_curve.png", state["train"], state["validation"])
             if config.merge and state["step"] >= total_steps:
@@ -363,6 +368,72 @@ def train(config: TrainConfig) -> dict:
         torch.distributed.barrier()
         torch.distributed.destroy_process_group()
     return metrics
+
+
+RUN_CONFIG = "config.json"  # the resolved config, which a run writes before anything else
+RUN_CONFIG_KEYS = {"lora_r", "lora_target_modules", "total_steps"}  # not in a model's config.json
+
+
+def is_run_folder(out: Path) -> bool:
+    """Whether ``out`` is a folder this trainer has written into: it holds a checkpoint, or the
+    resolved config a run writes first (a run killed before its first checkpoint)."""
+    if checkpoint.has_checkpoint(out):
+        return True
+    try:
+        saved = json.loads((out / RUN_CONFIG).read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(saved, dict) and RUN_CONFIG_KEYS <= saved.keys()
+
+
+def check_out(out: Path, resume: bool) -> bool:
+    """A one-line UserError, before anything loads, unless ``out`` can take this run: a new
+    run needs a folder that is absent, empty, or a run that saved no checkpoint yet (it starts
+    again, and the result says so); ``resume`` needs a run with a checkpoint. A run never goes
+    into or under a dataset folder (a rebuild would delete it, a publish upload it) nor mixes
+    with other files."""
+    from ecinstruct.build import is_build_folder
+    from ecinstruct.paths import check_creatable
+
+    try:
+        where = out.resolve()
+        for folder in (where, *where.parents):
+            if is_build_folder(folder):
+                inside = "is" if folder == where else f"is inside {folder}, which is"
+                raise UserError(
+                    f"--out {out} {inside} a dataset folder (it has build.json): a publish would "
+                    "upload the run with the data and a rebuild would delete it; choose an --out "
+                    "outside it"
+                )
+        if not out.is_dir():
+            if out.exists() or out.is_symlink():
+                raise UserError(f"--out {out} exists and is not a folder; choose another --out")
+            check_creatable(out)
+            if resume:
+                raise UserError(
+                    f"nothing to resume: --out {out} does not exist; leave out --resume to start "
+                    "a new run (or give the folder of the run to continue)"
+                )
+            return False
+        if not os.access(out, os.W_OK | os.X_OK):
+            raise UserError(f"--out {out}: no permission to write in it; choose another --out")
+        started = any(out.iterdir())
+        if started and not is_run_folder(out):
+            raise UserError(
+                f"--out {out} already holds files and is not a training run; the run would write "
+                "its adapter, README.md, tokenizer and config.json among them: choose another "
+                "--out, or empty the folder first"
+            )
+    except OSError as exc:  # a folder on the way that cannot be read
+        raise UserError(f"cannot use --out {out}: {exc.strerror or exc}") from exc
+    if resume and not checkpoint.has_checkpoint(out):
+        raise UserError(
+            f"nothing to resume: --out {out} holds no checkpoint to continue from; leave out "
+            "--resume to start a new run there"
+        )
+    if not resume and checkpoint.has_checkpoint(out):
+        raise UserError(f"{out} already holds a training run; pass --resume or another --out")
+    return started and not resume
 
 
 def lora_model(config: TrainConfig, device: str, pad_token_id: int):

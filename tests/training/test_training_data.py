@@ -83,6 +83,17 @@ def test_unknown_task_lists_what_exists(dataset_dir):
         load_splits(str(dataset_dir), ["sentiment_analysis", "nope"])
 
 
+def test_a_known_task_the_dataset_lacks_is_not_called_unknown(dataset_dir):
+    with pytest.raises(UserError) as caught:
+        load_splits(str(dataset_dir), ["sentiment_analysis", "attribute_value_extraction"])
+    assert str(caught.value) == (
+        f"the dataset {dataset_dir} has no attribute_value_extraction; "
+        "it has: answer_generation, product_matching, sentiment_analysis"
+    )
+    with pytest.raises(UserError, match="^unknown task nope in dataset"):  # the worse problem
+        load_splits(str(dataset_dir), ["attribute_value_extraction", "nope"])
+
+
 def test_dataset_without_validation_split(no_validation_dir):
     with pytest.raises(UserError, match="no validation split"):
         load_splits(str(no_validation_dir))

@@ -288,3 +288,113 @@ def test_ctrl_c_ends_the_run_after_its_step_with_a_checkpoint(
     assert [r["loss"] for r in resumed["train"]] == pytest.approx(
         [r["loss"] for r in full["train"]], abs=1e-6
     )
+
+
+def _cli_error(dataset_dir, tiny_model_dir, out, *flags) -> str:
+    args = ["--dataset", str(dataset_dir), "--model", str(tiny_model_dir), "--out", str(out)]
+    result = CliRunner().invoke(app, [*args, "--no-progress", *flags])
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), lines
+    return lines[0]
+
+
+@pytest.fixture
+def no_loading(monkeypatch):
+    """train() fails the test if it gets as far as loading the tokenizer (and so anything)."""
+    import training.train
+
+    def load_tokenizer(name):
+        raise AssertionError("loaded the model before refusing --out")
+
+    monkeypatch.setattr(training.train, "load_tokenizer", load_tokenizer)
+
+
+def test_an_out_that_cannot_be_a_folder_is_refused_before_loading(
+    dataset_dir, tiny_model_dir, tmp_path, no_loading
+):
+    from ecinstruct.errors import UserError
+
+    afile = tmp_path / "afile"
+    afile.write_text("keep me")
+    line = _cli_error(dataset_dir, tiny_model_dir, afile)
+    assert line == f"error: --out {afile} exists and is not a folder; choose another --out"
+    line = _cli_error(dataset_dir, tiny_model_dir, afile / "sub")
+    assert line == (
+        f"error: {afile / 'sub'} cannot be made: {afile} is a file, not a folder; "
+        "choose another --out"
+    )
+    assert afile.read_text() == "keep me"
+    with pytest.raises(UserError, match="is a file, not a folder"):  # train() checks it too
+        train(_config(dataset_dir, tiny_model_dir, afile / "sub" / "deeper"))
+
+
+def test_a_dataset_folder_is_no_out(dataset_dir, tiny_model_dir, tmp_path, no_loading):
+    import shutil
+
+    from ecinstruct.build import is_build_folder
+
+    built = tmp_path / "built"
+    shutil.copytree(dataset_dir, built)
+    (built / "build.json").write_text("{}")
+    assert is_build_folder(built)
+    before = sorted(p.relative_to(built) for p in built.rglob("*"))
+    card = (built / "README.md").read_text()
+    line = _cli_error(dataset_dir, tiny_model_dir, built)
+    assert line.startswith(f"error: --out {built} is a dataset folder (it has build.json)")
+    line = _cli_error(dataset_dir, tiny_model_dir, built / "runs" / "x", "--resume")
+    assert line.startswith(f"error: --out {built / 'runs' / 'x'} is inside {built}, which is a")
+    assert sorted(p.relative_to(built) for p in built.rglob("*")) == before
+    assert (built / "README.md").read_text() == card
+
+
+def test_a_folder_that_is_no_run_is_no_out(dataset_dir, tiny_model_dir, tmp_path, no_loading):
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "README.md").write_text("mine")
+    for folder in (notes, tiny_model_dir):  # a model folder has a config.json, not a run's
+        for flags in ([], ["--resume"]):
+            line = _cli_error(dataset_dir, tiny_model_dir, folder, *flags)
+            assert line.startswith(f"error: --out {folder} already holds files and is not a")
+    assert [p.name for p in notes.iterdir()] == ["README.md"]
+    assert (notes / "README.md").read_text() == "mine"
+
+
+def test_resume_needs_a_checkpoint(dataset_dir, tiny_model_dir, tmp_path, no_loading):
+    line = _cli_error(dataset_dir, tiny_model_dir, tmp_path / "new", "--resume")
+    assert line.startswith(f"error: nothing to resume: --out {tmp_path / 'new'} does not exist")
+    assert not (tmp_path / "new").exists()
+    (tmp_path / "empty").mkdir()
+    line = _cli_error(dataset_dir, tiny_model_dir, tmp_path / "empty", "--resume")
+    assert line.startswith(f"error: nothing to resume: --out {tmp_path / 'empty'} holds no")
+
+
+def test_a_run_killed_before_its_first_checkpoint_starts_again(
+    dataset_dir, tiny_model_dir, tmp_path, monkeypatch, capsys
+):
+    """A run marks its folder (config.json) before anything else, so its own folder is never
+    refused as someone else's; with no checkpoint there, only a new start makes sense."""
+    import training.train
+    from ecinstruct.errors import UserError
+    from training.train import check_out, is_run_folder
+
+    out = tmp_path / "run"
+    config = _config(dataset_dir, tiny_model_dir, out, max_steps=1)
+
+    def killed(*args, **kwargs):
+        raise RuntimeError("killed during the first validation")
+
+    monkeypatch.setattr(training.train, "evaluate", killed)
+    with pytest.raises(RuntimeError, match="killed"):
+        train(config)
+    monkeypatch.undo()
+    assert is_run_folder(out) and not (out / "checkpoint").exists()
+    with pytest.raises(UserError, match="nothing to resume: .* holds no checkpoint"):
+        check_out(out, resume=True)
+    assert train(config)["steps"] == 1
+    assert "holds a run stopped before its first checkpoint; starting it again" in (
+        capsys.readouterr().err
+    )
+    assert json.loads((out / "config.json").read_text())["total_steps"] == 1
+    config.resume = True
+    assert train(config)["steps"] == 1  # its checkpoint is there now
