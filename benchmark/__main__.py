@@ -21,16 +21,20 @@ from ecinstruct.tasks import BY_SHORT
 
 
 def _names(
-    value: str, known: dict[str, str] | None, allowed: tuple[str, ...], what: str
+    value: str | None, known: dict[str, str] | None, allowed: tuple[str, ...], what: str
 ) -> list[str]:
+    """The names a comma-separated --tasks/--splits value selects (None: all of them)."""
+    if value is None:
+        return list(allowed)
     out = []
     for item in (v.strip() for v in value.split(",") if v.strip()):
         name = (known or {}).get(item.lower(), item)
         if name not in allowed:
-            raise argparse.ArgumentTypeError(
-                f"unknown {what} {item!r}; choose from {', '.join(allowed)}"
-            )
-        out.append(name)
+            raise UserError(f"unknown {what} {item!r}; choose from {', '.join(allowed)}")
+        if name not in out:  # SA,sentiment_analysis: one task
+            out.append(name)
+    if not out:
+        raise UserError(f"--{what}s {value!r} selects no {what}; choose from {', '.join(allowed)}")
     return out
 
 
@@ -67,18 +71,8 @@ def parser() -> argparse.ArgumentParser:
         default="hf",
         help="local generation engine for --model (vllm: GPU only)",
     )
-    r.add_argument(
-        "--tasks",
-        type=lambda v: _names(v, BY_SHORT, tuple(REGISTRY), "task"),
-        default=list(REGISTRY),
-        help="comma-separated task names or short names (default: all)",
-    )
-    r.add_argument(
-        "--splits",
-        type=lambda v: _names(v, None, TEST_SPLITS, "split"),
-        default=list(TEST_SPLITS),
-        help="comma-separated test splits (default: all four)",
-    )
+    r.add_argument("--tasks", help="comma-separated task names or short names (default: all)")
+    r.add_argument("--splits", help="comma-separated test splits (default: all four)")
     r.add_argument("--limit", type=int, help="score only the first N records of each split")
     r.add_argument("--batch-size", type=int, default=16)
     r.add_argument(
@@ -114,6 +108,8 @@ def make_backend(args):
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
+        tasks = _names(args.tasks, BY_SHORT, tuple(REGISTRY), "task")
+        splits = _names(args.splits, None, TEST_SPLITS, "split")
         if args.limit is not None and args.limit < 1:
             raise UserError("--limit must be at least 1")
         if args.batch_size < 1:
@@ -122,8 +118,8 @@ def main(argv: list[str] | None = None) -> int:
         config = RunConfig(
             dataset=args.dataset,
             backend=backend.describe(),
-            tasks=args.tasks,
-            splits=args.splits,
+            tasks=tasks,
+            splits=splits,
             limit=args.limit,
             batch_size=args.batch_size,
             embed=not args.no_embed,
@@ -134,10 +130,13 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except BaseException:
         # Ctrl-C, SIGTERM or SIGHUP (see ecinstruct.signals), or an error a library made of one.
-        status = signals.stopped(
+        kept = (
             f"the finished task/split pairs are kept in {args.out}; "
             "the same command goes on from there"
+            if (args.out / "scores.json").is_file()
+            else f"no pair was finished, so nothing was written to {args.out}"
         )
+        status = signals.stopped(kept)
         if status is None:
             raise
         return status

@@ -27,9 +27,23 @@ class PredictionsBackend:
     def __init__(self, source: str):
         self.source = source
         self.by_id: dict[str, str] | None = None if source == "gold" else _read_jsonl(Path(source))
+        if self.by_id == {}:
+            raise UserError(f"predictions file {source} holds no predictions")
 
     def describe(self) -> dict:
         return {"kind": "predictions", "source": self.source}
+
+    def check(self, pairs: Sequence[tuple[str, str, Sequence[dict]]]) -> None:
+        """A file whose ids match none of the samples to score is the wrong file (or the wrong
+        dataset): refused before anything is written. Some missing ids are only counted."""
+        if self.by_id is None:
+            return
+        total = sum(len(records) for _, _, records in pairs)
+        if not any(r["id"] in self.by_id for _, _, records in pairs for r in records):
+            raise UserError(
+                f"predictions file {self.source} has no prediction for any of the {total} "
+                "selected samples: its ids match none of the dataset's"
+            )
 
     def predict(self, task: str, records: Sequence[dict], train: TrainLoader, progress: Progress):
         progress(len(records))
@@ -40,10 +54,16 @@ class PredictionsBackend:
 
 
 def _read_jsonl(path: Path) -> dict[str, str]:
+    if path.is_dir():
+        raise UserError(f"predictions file {path} is a folder, not a JSONL file")
     if not path.is_file():
         raise UserError(f"predictions file {path} does not exist")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"predictions file {path} cannot be read: {exc}") from None
     out: dict[str, str] = {}
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for n, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:
@@ -73,13 +93,67 @@ class BaselineBackend:
         return texts, {}
 
 
+ADAPTER_WEIGHTS = ("adapter_model.safetensors", "adapter_model.bin")  # peft's file names
+
+
+def check_adapter(adapter: str | None) -> None:
+    """A UserError unless `adapter` (when given) is a peft adapter folder: one that holds an
+    adapter_config.json (a JSON object) and adapter weights. Checked before any model loads;
+    whether the adapter fits the model shows when it is applied."""
+    if adapter is None:
+        return
+    path = Path(adapter).expanduser()
+    if not path.exists():
+        raise UserError(f"adapter folder {adapter} does not exist")
+    if not path.is_dir():
+        raise UserError(f"adapter folder {adapter} is a file, not a folder")
+    config = path / "adapter_config.json"
+    if not config.is_file():
+        raise UserError(
+            f"adapter folder {adapter} has no adapter_config.json: not a peft (LoRA) adapter "
+            "(e.g. the --out of python -m training)"
+        )
+    try:
+        data = json.loads(config.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UserError(f"{config} cannot be read: {_first_line(exc)}") from None
+    if not isinstance(data, dict):
+        raise UserError(f"{config} is not a JSON object")
+    if not any((path / name).is_file() for name in ADAPTER_WEIGHTS):
+        raise UserError(
+            f"adapter folder {adapter} has no adapter weights ({' or '.join(ADAPTER_WEIGHTS)})"
+        )
+
+
+def check_model(name: str) -> None:
+    """What can be told about model `name` without loading it: an alias's package is installed,
+    a folder has a config.json (or is an adapter), a path exists. A Hub id is checked when it
+    loads (nothing is written before that)."""
+    from training import models
+
+    if name in models.ALIASES:
+        models.alias_gguf(name)
+        return
+    path = Path(name).expanduser()
+    if path.is_dir() or not path.exists():
+        # A folder: checks its config.json; a missing path: says so; a Hub id: as it is.
+        models.resolve_model(name)
+    elif path.suffix != ".gguf":
+        raise UserError(f"cannot load model {name}: a file, not a model folder or .gguf file")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 class ModelBackend:
     """A transformers model (training.models resolves aliases, folders and Hub ids), an optional
     peft adapter merged in, batched greedy generation with the trainer's prompt."""
 
     def __init__(self, model: str, adapter: str | None, prompt: str, batch_size: int, device=None):
-        if adapter is not None and not Path(adapter).is_dir():
-            raise UserError(f"adapter folder {adapter} does not exist")
+        check_adapter(adapter)
+        check_model(model)
         self.name, self.adapter, self.prompt = model, adapter, prompt
         self.batch_size, self.device = batch_size, device
         self._loaded = None  # loaded on first use: a fully resumed run never loads the model
@@ -100,7 +174,14 @@ class ModelBackend:
                 from peft import PeftModel
 
                 # Merging makes generation as fast as the base model's.
-                model = PeftModel.from_pretrained(model, self.adapter).merge_and_unload().eval()
+                try:
+                    model = PeftModel.from_pretrained(model, self.adapter)
+                except (OSError, ValueError, KeyError, RuntimeError) as exc:
+                    raise UserError(
+                        f"cannot apply adapter {self.adapter} to model {self.name}: "
+                        f"{_first_line(exc)}"
+                    ) from None
+                model = model.merge_and_unload().eval()
             self._loaded = model, tokenizer
         return self._loaded
 
@@ -196,6 +277,8 @@ class VLLMBackend:
             raise UserError("--engine vllm needs the vllm package (pip install vllm)") from None
         if not torch.cuda.is_available():
             raise UserError("--engine vllm needs a CUDA GPU; use --engine hf on this machine")
+        check_adapter(adapter)
+        check_model(model)
         self.name, self.adapter, self.prompt = model, adapter, prompt
         self._llm = None
 

@@ -8,6 +8,12 @@ invalid-answer counts and the average relative improvement over a reference row 
 `--baseline random` run, when there is one). The paper's published IND numbers are added as
 reference rows, marked as paper-reported: different data and an evaluation that dropped
 unparseable answers, so not comparable measurements.
+
+Every results folder must be readable: a scores.json (or config.json) that is not valid JSON,
+or does not have the shape `python -m benchmark run` writes ({task: {split: {n, invalid,
+headline, metrics}}} with known task and split names), stops the leaderboard with an error
+naming the file and what is wrong, rather than a board with a system silently missing. Fix
+or remove that file, or move its folder out of RESULTS_DIR.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from pathlib import Path
 
 import polars as pl
 
+from benchmark.runner import check_out
 from benchmark.tasks import REGISTRY, SHORT
 from ecinstruct import signals
 from ecinstruct.errors import UserError
@@ -58,12 +65,60 @@ NOTE = (
 
 def systems(results_dir: Path) -> list[Path]:
     """Result folders (with scores.json) directly under results_dir, by name."""
-    if not results_dir.is_dir():
+    if not results_dir.exists():
         raise UserError(f"results folder {results_dir} does not exist")
+    if not results_dir.is_dir():
+        raise UserError(f"results folder {results_dir} is a file, not a folder")
     found = sorted(p for p in results_dir.iterdir() if (p / "scores.json").is_file())
     if not found:
         raise UserError(f"no results under {results_dir} (no */scores.json)")
     return found
+
+
+def _read_object(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        text = str(exc).strip().splitlines()
+        raise UserError(
+            f"{path} cannot be read: {text[0] if text else type(exc).__name__}"
+        ) from None
+    if not isinstance(data, dict):
+        raise UserError(f"{path} is not a JSON object")
+    return data
+
+
+def _count(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def read_scores(path: Path) -> dict:
+    """A scores.json as `python -m benchmark run` writes it; a UserError naming the file and
+    the first thing wrong otherwise."""
+    scores = _read_object(path)
+    for task, splits in scores.items():
+        if task not in REGISTRY:
+            raise UserError(f"{path}: unknown task {task!r}")
+        if not isinstance(splits, dict):
+            raise UserError(f"{path}: {task} is not a {{split: result}} object")
+        for split, result in splits.items():
+            if split not in VIEWS.values():
+                raise UserError(f"{path}: {task} has an unknown split {split!r}")
+            where = f"{path}: {task}/{split}"
+            if not isinstance(result, dict):
+                raise UserError(f"{where} is not a result object")
+            if not isinstance(result.get("headline"), str):
+                raise UserError(f"{where} has no headline metric name")
+            metrics = result.get("metrics")
+            if not isinstance(metrics, dict) or not all(
+                v is None or (isinstance(v, int | float) and not isinstance(v, bool))
+                for v in metrics.values()
+            ):
+                raise UserError(f"{where}: metrics is not a {{name: number}} object")
+            for key in ("n", "invalid"):
+                if not _count(result.get(key)):
+                    raise UserError(f"{where}: {key} is not a count")
+    return scores
 
 
 def collect(folders: list[Path]) -> tuple[pl.DataFrame, dict[str, dict]]:
@@ -71,13 +126,14 @@ def collect(folders: list[Path]) -> tuple[pl.DataFrame, dict[str, dict]]:
     rows, configs = [], {}
     split_view = {split: view for view, split in VIEWS.items()}
     for folder in folders:
-        scores = json.loads((folder / "scores.json").read_text(encoding="utf-8"))
+        scores = read_scores(folder / "scores.json")
         config_path = folder / "config.json"
-        configs[folder.name] = json.loads(config_path.read_text()) if config_path.is_file() else {}
+        configs[folder.name] = _read_object(config_path) if config_path.is_file() else {}
+        backend = configs[folder.name].get("backend")
+        if backend is not None and not isinstance(backend, dict):
+            raise UserError(f"{config_path}: backend is not an object")
         for task, splits in scores.items():
             for split, result in splits.items():
-                if task not in REGISTRY or split not in split_view:
-                    continue
                 metric = result["headline"]
                 rows.append(
                     {
@@ -218,9 +274,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, help="output folder (default: RESULTS_DIR/leaderboard)")
     p.add_argument("--reference", help="row to compute the average relative improvement against")
     args = p.parse_args(argv)
+    out = args.out or args.results_dir / "leaderboard"
     try:
+        if args.results_dir.is_dir():  # else build() says what is wrong with RESULTS_DIR
+            check_out(out)
         board = build(args.results_dir, args.reference)
-        for path in write(board, args.out or args.results_dir / "leaderboard"):
+        for path in write(board, out):
             print(path)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)

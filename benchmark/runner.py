@@ -5,7 +5,10 @@
     results/NAME/predictions.parquet one row per answer: raw text, parsed answer, validity, gold
 
 Data are read ONLY through `datasets.load_dataset(path, task)`. Results are written after each
-pair, so an interrupted run resumes where it stopped: finished pairs are skipped.
+pair, so an interrupted run resumes where it stopped: finished pairs are skipped. Nothing is
+written before the first pair is scored: everything that can be checked (the selection, --out,
+the dataset, the backend's inputs) is checked first, and a run that fails before it has scored
+anything leaves no folder or file behind (an earlier run's folder stays as it was).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -22,6 +25,7 @@ import polars as pl
 from benchmark.tasks import REGISTRY, score
 from ecinstruct import signals
 from ecinstruct.errors import UserError
+from ecinstruct.paths import check_creatable
 
 TEST_SPLITS = (
     "test_ind",
@@ -65,6 +69,31 @@ def _write_json(path: Path, data: dict) -> None:
     _write_atomic(path, lambda p: p.write_text(text, encoding="utf-8"))
 
 
+def check_out(out: Path, flag: str = "--out") -> None:
+    """A UserError when the folder `out` cannot be written: it exists and is not a folder, or
+    the nearest existing path above it is a file or not writable. Makes nothing."""
+    if out.exists() or out.is_symlink():
+        if not out.is_dir():
+            raise UserError(f"{out} exists and is not a folder; choose another {flag}")
+        if not os.access(out, os.W_OK | os.X_OK):
+            raise UserError(f"{out} is not writable; choose another {flag}")
+        return
+    check_creatable(out, f"choose another {flag}")
+
+
+def _read_object(path: Path) -> dict:
+    """A results file of an earlier run, which must hold a JSON object."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UserError(
+            f"{path} cannot be read: {_first_line(exc)}; choose another --out"
+        ) from None
+    if not isinstance(data, dict):
+        raise UserError(f"{path} is not a JSON object; choose another --out")
+    return data
+
+
 def _check_config(out: Path, config: RunConfig) -> dict:
     """The config to write: the stored one must name the same system; task and split lists
     are merged, so a later run can add pairs to a folder."""
@@ -72,16 +101,16 @@ def _check_config(out: Path, config: RunConfig) -> dict:
     path = out / "config.json"
     if not path.is_file() or not (out / "scores.json").is_file():
         return mine  # nothing scored yet: a failed start does not lock the folder
-    old = json.loads(path.read_text(encoding="utf-8"))
+    old = _read_object(path)
     for key in IDENTITY:
         if old.get(key) != mine[key]:
             raise UserError(
                 f"{out} holds results of another run ({key}: {old.get(key)!r} != {mine[key]!r});"
                 " choose another --out"
             )
-    mine["tasks"] = [t for t in REGISTRY if t in set(old.get("tasks", [])) | set(config.tasks)]
+    mine["tasks"] = [t for t in REGISTRY if t in set(old.get("tasks") or []) | set(config.tasks)]
     mine["splits"] = [
-        s for s in TEST_SPLITS if s in set(old.get("splits", [])) | set(config.splits)
+        s for s in TEST_SPLITS if s in set(old.get("splits") or []) | set(config.splits)
     ]
     return mine
 
@@ -125,36 +154,34 @@ def _rows(task: str, split: str, records: Sequence[dict], texts, parsed) -> pl.D
     )
 
 
-def run(config: RunConfig, backend, out: Path, progress: bool = True, log=None) -> dict:
-    """Score `backend` on every requested (task, split) not yet in `out`; returns scores."""
-    from tqdm import tqdm
+@dataclass
+class Pair:
+    """One (task, split) to score: its records (after --limit) and its task's train loader."""
 
-    log = log or (lambda msg: print(msg, file=sys.stderr))
+    task: str
+    split: str
+    records: list[dict]
+    train: Callable[[], list[dict]]
+
+
+def _check_selection(config: RunConfig) -> None:
+    if not config.tasks:
+        raise UserError(f"no task selected; choose from {', '.join(REGISTRY)}")
+    if not config.splits:
+        raise UserError(f"no split selected; choose from {', '.join(TEST_SPLITS)}")
     unknown = [t for t in config.tasks if t not in REGISTRY]
     if unknown:
         raise UserError(f"unknown task(s) {', '.join(unknown)}; known: {', '.join(REGISTRY)}")
     bad_splits = [s for s in config.splits if s not in TEST_SPLITS]
     if bad_splits:
         raise UserError(f"unknown split(s) {', '.join(bad_splits)}; use {', '.join(TEST_SPLITS)}")
-    out.mkdir(parents=True, exist_ok=True)
-    stored = _check_config(out, config)
-    available = set(_config_names(config.dataset))
-    missing = [t for t in config.tasks if t not in available]
-    if missing and len(missing) == len(config.tasks):
-        raise UserError(f"dataset {config.dataset} has none of the tasks {', '.join(config.tasks)}")
-    for task in missing:
-        log(f"skip {task}: not in dataset {config.dataset}")
-    _write_json(out / "config.json", stored)
 
-    scores_path, preds_path = out / "scores.json", out / "predictions.parquet"
-    scores = json.loads(scores_path.read_text(encoding="utf-8")) if scores_path.is_file() else {}
-    table = (
-        pl.read_parquet(preds_path)
-        if preds_path.is_file()
-        else pl.DataFrame(schema=PREDICTION_SCHEMA)
-    )
-    for task in (t for t in config.tasks if t in available):
-        todo = [s for s in config.splits if s not in scores.get(task, {})]
+
+def _plan(config: RunConfig, available: set[str], scores: dict, log) -> list[Pair]:
+    """The requested pairs not scored yet that the dataset has, records loaded."""
+    pairs = []
+    for task in (t for t in dict.fromkeys(config.tasks) if t in available):
+        todo = [s for s in dict.fromkeys(config.splits) if s not in scores.get(task, {})]
         if not todo:
             log(f"skip {task}: {', '.join(config.splits)} already scored")
             continue
@@ -175,33 +202,85 @@ def run(config: RunConfig, backend, out: Path, progress: bool = True, log=None) 
             part = data[split]
             if config.limit is not None:
                 part = part.select(range(min(config.limit, len(part))))
-            records = part.to_list()
-            # A backend that loads a model does so here, not under the first progress bar.
-            getattr(backend, "prepare", lambda: None)()
-            with tqdm(
-                total=len(records), desc=f"{task}/{split}", disable=not progress, file=sys.stderr
-            ) as bar:
-                texts, extra = backend.predict(task, records, train, bar.update)
-            try:
-                result = score(task, records, texts, embed=config.embed)
-            except ValueError as exc:  # a gold record the scorer cannot read: bad dataset
-                raise UserError(f"{config.dataset}: {exc}") from None
-            parsed = result.pop("parsed")
-            table = pl.concat(
-                [
-                    table.filter((pl.col("task") != task) | (pl.col("split") != split)),
-                    _rows(task, split, records, texts, parsed),
-                ]
+            pairs.append(Pair(task, split, part.to_list(), train))
+    return pairs
+
+
+def run(config: RunConfig, backend, out: Path, progress: bool = True, log=None) -> dict:
+    """Score `backend` on every requested (task, split) not yet in `out`; returns scores.
+
+    Writes nothing until the first pair is scored (see the module's docstring)."""
+    from tqdm import tqdm
+
+    log = log or (lambda msg: print(msg, file=sys.stderr))
+    _check_selection(config)
+    check_out(out)
+    stored = _check_config(out, config)
+    available = set(_config_names(config.dataset))
+    missing = [t for t in config.tasks if t not in available]
+    if missing and len(missing) == len(config.tasks):
+        raise UserError(f"dataset {config.dataset} has none of the tasks {', '.join(config.tasks)}")
+    for task in missing:
+        log(f"skip {task}: not in dataset {config.dataset}")
+
+    scores_path, preds_path = out / "scores.json", out / "predictions.parquet"
+    scores = _read_object(scores_path) if scores_path.is_file() else {}
+    pairs = _plan(config, available, scores, log)
+    if not pairs:
+        done = any(s in scores.get(t, {}) for t in config.tasks for s in config.splits)
+        if not done:
+            raise UserError(
+                f"dataset {config.dataset} has none of the selected task/split pairs "
+                f"(tasks {', '.join(config.tasks)}; splits {', '.join(config.splits)})"
             )
-            table = table.sort(pl.col("task"), pl.col("split"), pl.col("row"))
-            # Predictions before scores: a pair in scores.json always has its predictions.
-            # A Ctrl-C meanwhile takes effect once both are written.
-            with signals.deferred():
-                _write_atomic(preds_path, table.write_parquet)
-                scores.setdefault(task, {})[split] = {**result, **extra}
-                _write_json(scores_path, scores)
-            headline = result["metrics"].get(result["headline"])
+        return scores
+    # A backend that can tell from the records alone that it has nothing to answer says so
+    # now (a predictions file whose ids match no selected sample), before anything is written.
+    getattr(backend, "check", lambda pairs: None)([(p.task, p.split, p.records) for p in pairs])
+    table = (
+        pl.read_parquet(preds_path)
+        if preds_path.is_file()
+        else pl.DataFrame(schema=PREDICTION_SCHEMA)
+    )
+    wrote_config = False
+    for pair in pairs:
+        task, split, records = pair.task, pair.split, pair.records
+        # A backend that loads a model does so here, not under the first progress bar.
+        getattr(backend, "prepare", lambda: None)()
+        with tqdm(
+            total=len(records), desc=f"{task}/{split}", disable=not progress, file=sys.stderr
+        ) as bar:
+            texts, extra = backend.predict(task, records, pair.train, bar.update)
+        try:
+            result = score(task, records, texts, embed=config.embed)
+        except ValueError as exc:  # a gold record the scorer cannot read: bad dataset
+            raise UserError(f"{config.dataset}: {exc}") from None
+        parsed = result.pop("parsed")
+        table = pl.concat(
+            [
+                table.filter((pl.col("task") != task) | (pl.col("split") != split)),
+                _rows(task, split, records, texts, parsed),
+            ]
+        )
+        table = table.sort(pl.col("task"), pl.col("split"), pl.col("row"))
+        # The folder and its config come with the first scored pair, predictions before
+        # scores: a pair in scores.json always has its predictions. A Ctrl-C meanwhile takes
+        # effect once all are written.
+        with signals.deferred():
+            if not wrote_config:
+                out.mkdir(parents=True, exist_ok=True)
+                _write_json(out / "config.json", stored)
+                wrote_config = True
+            _write_atomic(preds_path, table.write_parquet)
+            scores.setdefault(task, {})[split] = {**result, **extra}
+            _write_json(scores_path, scores)
+        headline = result["metrics"].get(result["headline"])
+        log(
+            f"{task}/{split}: {result['headline']}={headline} invalid={result['invalid']}/{result['n']}"
+        )
+        if extra.get("missing"):
             log(
-                f"{task}/{split}: {result['headline']}={headline} invalid={result['invalid']}/{result['n']}"
+                f"warning: {task}/{split}: {extra['missing']} of {result['n']} samples have no "
+                "prediction (counted invalid)"
             )
     return scores

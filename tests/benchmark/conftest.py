@@ -238,3 +238,9 @@ def build_dataset(root: Path, tasks=tuple(MAKERS), sizes: dict[str, int] = SIZES
 @pytest.fixture(scope="session")
 def dataset_dir(tmp_path_factory) -> Path:
     return build_dataset(tmp_path_factory.mktemp("ecinstruct") / "ds")
+
+
+@pytest.fixture(scope="session")
+def pm_only_dataset(tmp_path_factory) -> Path:
+    """A dataset of product matching alone (no OOD split, no other task)."""
+    return build_dataset(tmp_path_factory.mktemp("pm") / "ds", tasks=("product_matching",))

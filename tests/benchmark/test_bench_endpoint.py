@@ -147,3 +147,71 @@ def test_ctrl_c_keeps_the_finished_pairs_and_says_so(server, dataset_dir, tmp_pa
     assert "Traceback" not in err
     scores = json.loads((out / "scores.json").read_text())
     assert list(scores["product_matching"]) == ["test_ind"]
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_an_unreachable_endpoint_writes_nothing_and_keeps_earlier_results(
+    server, dataset_dir, tmp_path, capsys
+):
+    def endpoint_run(out, url, splits):
+        return cli.main(
+            ["run", "--dataset", str(dataset_dir), "--out", str(out), "--endpoint", url,
+             "--model", "tiny", "--tasks", "PM", "--splits", splits, "--no-progress"]
+        )  # fmt: skip
+
+    closed = f"http://127.0.0.1:{_closed_port()}"
+    fresh = tmp_path / "fresh"
+    assert endpoint_run(fresh, closed, "test_ind") == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("error: endpoint") and "unreachable" in err[-1]
+    assert not fresh.exists()
+    # A folder with finished pairs, resumed with a new split while the server is down: the
+    # run fails and the folder stays byte for byte as it was.
+    out = tmp_path / "resumed"
+    assert endpoint_run(out, server, "test_ind") == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    capsys.readouterr()
+    # The same system (its URL is part of it), but the server now closes every connection
+    # without an answer.
+    asked = len(Handler.requests)
+    Handler.hang_from = asked + 1
+    Handler.release.set()  # the hanging handler returns at once, answering nothing
+    assert endpoint_run(out, server, "test_ind,test_ind_unseen_instruction") == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith(f"error: endpoint {server}") and "unreachable" in err[-1], err
+    assert len(Handler.requests) > asked  # it did ask the server
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_ctrl_c_before_any_pair_is_finished_leaves_nothing(server, dataset_dir, tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from ecinstruct import parallel
+
+    out = tmp_path / "stopped"
+    cmd = [sys.executable, "-m", "benchmark", "run", "--dataset", str(dataset_dir),
+           "--out", str(out), "--endpoint", server + "/v1", "--model", "tiny",
+           "--tasks", "product_matching", "--splits", "test_ind", "--no-progress"]  # fmt: skip
+    Handler.hang_from = 1  # the first request is never answered
+    try:
+        proc = subprocess.Popen(cmd, env=parallel.child_env(), stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while not Handler.requests:
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        Handler.release.set()
+    assert proc.returncode == 130, err
+    assert f"interrupted; no pair was finished, so nothing was written to {out}" in err
+    assert "Traceback" not in err
+    assert not out.exists()

@@ -213,3 +213,28 @@ def test_model_backend_through_the_runner(tiny_model, dataset_dir, tmp_path):
         "adapter": None,
         "prompt": "alpaca",
     }
+
+
+def test_an_adapter_that_does_not_load_is_a_one_line_error(
+    tiny_model, dataset_dir, tmp_path, capsys
+):
+    from safetensors.torch import save_file
+
+    folder, _, _ = tiny_model
+    adapter = tmp_path / "adapter"
+    adapter.mkdir()
+    # A LoRA adapter for layers this model does not have: peft refuses it at load time.
+    (adapter / "adapter_config.json").write_text(
+        json.dumps({"peft_type": "LORA", "r": 2, "target_modules": ["no_such_proj"]})
+    )
+    save_file({}, adapter / "adapter_model.safetensors")
+    out = tmp_path / "out"
+    code = cli.main(
+        ["run", "--dataset", str(dataset_dir), "--out", str(out), "--model", str(folder),
+         "--adapter", str(adapter), "--tasks", "PM", "--splits", "test_ind", "--limit", "2",
+         "--no-progress"]
+    )  # fmt: skip
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and "Traceback" not in "\n".join(err)
+    assert err[-1].startswith(f"error: cannot apply adapter {adapter} to model {folder}: "), err
+    assert not out.exists()

@@ -102,3 +102,68 @@ def test_reference_choice_and_errors(results, tmp_path):
     empty.mkdir()
     with pytest.raises(UserError, match="no results"):
         leaderboard.build(empty)
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ('{"product_matching": {"test_ind": ', "cannot be read: Expecting value"),
+        ("[]", "is not a JSON object"),
+        ('{"tasks": 5}', "unknown task 'tasks'"),
+        ('{"product_matching": 5}', "product_matching is not a {split: result} object"),
+        ('{"product_matching": {"test": {}}}', "unknown split 'test'"),
+        ('{"product_matching": {"test_ind": []}}', "test_ind is not a result object"),
+        ('{"product_matching": {"test_ind": {"n": 1}}}', "has no headline metric name"),
+        (
+            '{"product_matching": {"test_ind": {"headline": "f1_yes", "metrics": {"f1_yes": "x"},'
+            ' "n": 1, "invalid": 0}}}',
+            "metrics is not a {name: number} object",
+        ),
+        (
+            '{"product_matching": {"test_ind": {"headline": "f1_yes", "metrics": {}, "n": 1}}}',
+            "invalid is not a count",
+        ),
+    ],
+)
+def test_one_bad_scores_file_is_a_one_line_error_naming_it(
+    results, tmp_path, capsys, text, message
+):
+    bad = results / "zzz-bad" / "scores.json"
+    bad.parent.mkdir()
+    bad.write_text(text)
+    out = tmp_path / "board"
+    assert leaderboard.main([str(results), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"error: {bad}") and message in err and "\n" not in err, err
+    assert not out.exists()
+
+
+def test_a_bad_config_file_is_a_one_line_error(results, capsys):
+    config = results / "tuned" / "config.json"
+    for text, message in (
+        ("{", "cannot be read"),
+        ('{"backend": "m"}', "backend is not an object"),
+    ):
+        config.write_text(text)
+        assert leaderboard.main([str(results)]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith(f"error: {config}") and message in err and "\n" not in err, err
+    assert not (results / "leaderboard").exists()
+
+
+def test_paths_that_are_files_get_one_line_errors(results, tmp_path, capsys):
+    afile = tmp_path / "afile"
+    afile.write_text("mine")
+    assert leaderboard.main([str(afile)]) == 2
+    assert (
+        capsys.readouterr().err.strip() == f"error: results folder {afile} is a file, not a folder"
+    )
+    assert leaderboard.main([str(tmp_path / "none")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert leaderboard.main([str(results), "--out", str(afile)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"error: {afile} exists and is not a folder; choose another --out"
+    assert leaderboard.main([str(results), "--out", str(afile / "board")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert f"{afile} is a file, not a folder" in err and "\n" not in err
+    assert afile.read_text() == "mine"

@@ -160,9 +160,19 @@ def test_runner_prepares_a_backend_only_when_it_has_something_to_predict(dataset
     assert backend.calls == ["prepare", "sentiment_analysis"]  # loaded before predicting
     run(config, backend, out, progress=False, log=lambda _: None)
     assert backend.calls == ["prepare", "sentiment_analysis"]  # all scored: never loaded
+    # a task or split named twice is scored once
+    twice = RunConfig(
+        dataset=str(dataset_dir),
+        backend=backend.describe(),
+        tasks=["product_matching", "product_matching"],
+        splits=["test_ind", "test_ind"],
+        embed=False,
+    )
+    run(twice, backend, out, progress=False, log=lambda _: None)
+    assert backend.calls == ["prepare", "sentiment_analysis", "prepare", "product_matching"]
 
 
-def test_limit_and_short_task_names(dataset_dir, tmp_path):
+def test_limit_and_short_task_names(dataset_dir, tmp_path, capsys):
     out = tmp_path / "lim"
     code = cli.main(
         [
@@ -174,7 +184,7 @@ def test_limit_and_short_task_names(dataset_dir, tmp_path):
             "--baseline",
             "majority",
             "--tasks",
-            "SA,pm",
+            "SA,pm,sentiment_analysis",  # a task named twice is scored once
             "--splits",
             "test_ind",
             "--limit",
@@ -186,6 +196,9 @@ def test_limit_and_short_task_names(dataset_dir, tmp_path):
     scores = json.loads((out / "scores.json").read_text())
     assert set(scores) == {"sentiment_analysis", "product_matching"}
     assert all(s["test_ind"]["n"] == 3 for s in scores.values())
+    assert capsys.readouterr().err.count("sentiment_analysis/test_ind:") == 1
+    config = json.loads((out / "config.json").read_text())
+    assert config["tasks"] == ["sentiment_analysis", "product_matching"]
 
 
 def test_cli_errors_are_one_line(tmp_path, capsys, dataset_dir):
@@ -228,7 +241,155 @@ def test_cli_errors_are_one_line(tmp_path, capsys, dataset_dir):
         ]
     )
     assert code == 2 and "line 1" in capsys.readouterr().err
-    with pytest.raises(SystemExit):
-        cli.main(
-            ["run", "--dataset", "x", "--out", "y", "--baseline", "random", "--tasks", "nonsense"]
-        )
+    code = cli.main(
+        [
+            "run",
+            "--dataset",
+            str(dataset_dir),
+            "--out",
+            str(tmp_path / "o4"),
+            "--predictions",
+            str(tmp_path),  # a folder
+        ]
+    )
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err == f"error: predictions file {tmp_path} is a folder, not a JSONL file"
+    code = cli.main(
+        ["run", "--dataset", "x", "--out", "y", "--baseline", "random", "--tasks", "nonsense"]
+    )
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err.startswith("error: unknown task 'nonsense'") and "\n" not in err
+    assert not any(tmp_path.glob("o*"))  # no failed run left a folder
+
+
+def _run(dataset, out, *flags):
+    return cli.main(["run", "--dataset", str(dataset), "--out", str(out), "--no-progress", *flags])
+
+
+def _one_line_error(capsys) -> str:
+    """The error line that ends stderr (skip notes and dataset progress may come before)."""
+    err = capsys.readouterr().err.strip()
+    assert "Traceback" not in err and err.splitlines()[-1].startswith("error: "), err
+    return err.splitlines()[-1]
+
+
+def test_a_folder_that_is_no_adapter_is_refused_before_anything_is_written(
+    dataset_dir, tmp_path, capsys
+):
+    out, plain = tmp_path / "out", tmp_path / "plain"
+    plain.mkdir()
+    (plain / "config.json").write_text("{}")  # a model folder, say, but no adapter
+    model = ["--model", "smollm2-135m", "--tasks", "PM", "--splits", "test_ind"]
+    assert _run(dataset_dir, out, *model, "--adapter", str(plain)) == 2
+    err = _one_line_error(capsys)
+    assert str(plain) in err and "has no adapter_config.json" in err
+    (plain / "adapter_config.json").write_text("{not json")
+    assert _run(dataset_dir, out, *model, "--adapter", str(plain)) == 2
+    assert "adapter_config.json cannot be read" in _one_line_error(capsys)
+    (plain / "adapter_config.json").write_text("{}")
+    assert _run(dataset_dir, out, *model, "--adapter", str(plain)) == 2
+    assert "has no adapter weights (adapter_model.safetensors or" in _one_line_error(capsys)
+    assert _run(dataset_dir, out, *model, "--adapter", str(plain / "config.json")) == 2
+    assert "is a file, not a folder" in _one_line_error(capsys)
+    assert _run(dataset_dir, out, *model, "--adapter", str(tmp_path / "none")) == 2
+    assert "does not exist" in _one_line_error(capsys)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--model", "./no/such/model"], "no such folder"),
+        (["--baseline", "random", "--tasks", "AVE"], "has none of the tasks"),
+        (["--baseline", "random", "--tasks", ","], "selects no task"),
+        (["--baseline", "random", "--splits", " , "], "selects no split"),
+        # the dataset has product matching, but not on the OOD test split
+        (
+            ["--baseline", "random", "--tasks", "PM", "--splits", "test_ood"],
+            "none of the selected task/split pairs (tasks product_matching; splits test_ood)",
+        ),
+    ],
+)
+def test_a_run_that_fails_before_scoring_writes_nothing(
+    pm_only_dataset, tmp_path, capsys, flags, message
+):
+    out = tmp_path / "deep" / "out"
+    assert _run(pm_only_dataset, out, *flags) == 2
+    assert message in _one_line_error(capsys)
+    assert list(tmp_path.iterdir()) == []  # not even the parent folder
+
+
+def test_a_run_that_fails_keeps_an_earlier_runs_folder_as_it_was(dataset_dir, tmp_path, capsys):
+    records = _records(dataset_dir, "product_matching", "test_ind")
+    preds = tmp_path / "pm.jsonl"
+    preds.write_text(
+        "".join(json.dumps({"id": r["id"], "prediction": "yes"}) + "\n" for r in records)
+    )
+    out = tmp_path / "pm"
+    flags = ["--predictions", str(preds), "--splits", "test_ind"]
+    assert _run(dataset_dir, out, *flags, "--tasks", "PM") == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    capsys.readouterr()
+    # The same system on a task the file has no answer for: refused, the folder untouched.
+    assert _run(dataset_dir, out, *flags, "--tasks", "SA") == 2
+    assert "no prediction for any of the" in _one_line_error(capsys)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_an_out_that_is_a_file_or_under_one_is_refused(dataset_dir, tmp_path, capsys):
+    afile = tmp_path / "afile"
+    afile.write_text("mine")
+    flags = ["--baseline", "random", "--tasks", "PM", "--splits", "test_ind"]
+    assert _run(dataset_dir, afile, *flags) == 2
+    assert (
+        _one_line_error(capsys)
+        == f"error: {afile} exists and is not a folder; choose another --out"
+    )
+    assert _run(dataset_dir, afile / "x", *flags) == 2
+    assert f"{afile} is a file, not a folder" in _one_line_error(capsys)
+    assert afile.read_text() == "mine"
+
+
+def test_missing_predictions_are_warned_about_and_none_at_all_is_an_error(
+    dataset_dir, tmp_path, capsys
+):
+    records = _records(dataset_dir, "sentiment_analysis", "test_ind")
+    ids = list(dict.fromkeys(r["id"] for r in records))
+    preds = tmp_path / "some.jsonl"
+    preds.write_text("".join(json.dumps({"id": i, "prediction": "A"}) + "\n" for i in ids[1:]))
+    missing = sum(r["id"] == ids[0] for r in records)
+    flags = ["--tasks", "SA", "--splits", "test_ind,test_ind_unseen_instruction"]
+    out = tmp_path / "some"
+    assert _run(dataset_dir, out, "--predictions", str(preds), *flags) == 0
+    err = capsys.readouterr().err
+    assert (
+        f"warning: sentiment_analysis/test_ind: {missing} of {len(records)} samples have no "
+        "prediction (counted invalid)"
+    ) in err
+    # the unseen-instruction split has other ids: all of its samples are missing, and said so
+    unseen = len(_records(dataset_dir, "sentiment_analysis", "test_ind_unseen_instruction"))
+    assert f"test_ind_unseen_instruction: {unseen} of {unseen} samples have no" in err
+    scores = json.loads((out / "scores.json").read_text())["sentiment_analysis"]
+    assert scores["test_ind"]["missing"] == missing
+    # a file that matches none of the selected samples, and an empty file: errors, no output
+    other = tmp_path / "other.jsonl"
+    other.write_text(json.dumps({"id": "not-in-the-dataset", "prediction": "A"}) + "\n")
+    assert _run(dataset_dir, tmp_path / "none", "--predictions", str(other), *flags) == 2
+    total = len(records) + unseen
+    assert f"no prediction for any of the {total} selected samples" in _one_line_error(capsys)
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n")
+    assert _run(dataset_dir, tmp_path / "none", "--predictions", str(empty), *flags) == 2
+    assert _one_line_error(capsys) == f"error: predictions file {empty} holds no predictions"
+    assert not (tmp_path / "none").exists()
+
+
+def test_the_runner_refuses_an_empty_selection(dataset_dir, tmp_path):
+    for tasks, splits, message in (
+        ([], ["test_ind"], "no task"),
+        (["product_matching"], [], "no split"),
+    ):
+        config = RunConfig(dataset=str(dataset_dir), backend={}, tasks=tasks, splits=splits)
+        with pytest.raises(UserError, match=message):
+            run(config, BaselineBackend("random"), tmp_path / "o", progress=False)
+    assert not (tmp_path / "o").exists()
