@@ -1,7 +1,7 @@
 """python -m benchmark run ...: a thin layer over benchmark.runner.run.
 
 Example:
-    python -m benchmark run --dataset out/ecinstruct --out results/smollm2 --model smollm2-135m \\
+    python -m benchmark run --dataset build/ecinstruct --out results/smollm2 --model smollm2-135m \\
         --tasks sentiment_analysis,product_matching --splits test_ind --limit 50
 """
 
@@ -13,9 +13,10 @@ from pathlib import Path
 
 from benchmark import backends
 from benchmark.baselines import BASELINES
-from benchmark.runner import TEST_SPLITS, RunConfig, run
+from benchmark.runner import TEST_SPLITS, RunConfig, dataset_build, run
 from benchmark.tasks import REGISTRY
 from ecinstruct import signals
+from ecinstruct.config import check_seed
 from ecinstruct.errors import UserError
 from ecinstruct.tasks import BY_SHORT
 
@@ -114,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
             raise UserError("--limit must be at least 1")
         if args.batch_size < 1:
             raise UserError("--batch-size must be at least 1")
+        check_seed(args.seed)
         backend = make_backend(args)
         config = RunConfig(
             dataset=args.dataset,
@@ -123,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
             limit=args.limit,
             batch_size=args.batch_size,
             embed=not args.no_embed,
+            dataset_build=dataset_build(args.dataset),
         )
         run(config, backend, args.out, progress=not args.no_progress)
     except UserError as exc:

@@ -176,9 +176,27 @@ def default_reference(configs: dict[str, dict]) -> str | None:
     return None
 
 
-def wide(long: pl.DataFrame, view: str, reference: str | None) -> pl.DataFrame:
+def measured_on(config: dict) -> tuple:
+    """What a system was measured on: its dataset (by build hash when the run recorded one,
+    else as named) and its --limit. Scores of systems measured on different data do not
+    compare."""
+    return (config.get("dataset_build") or config.get("dataset"), config.get("limit"))
+
+
+def other_data(configs: dict[str, dict], reference: str | None) -> list[str]:
+    """The measured systems whose data differ from the (measured) reference's, by name."""
+    if reference not in configs:
+        return []
+    mine = measured_on(configs[reference])
+    return sorted(name for name, c in configs.items() if measured_on(c) != mine)
+
+
+def wide(
+    long: pl.DataFrame, view: str, reference: str | None, apart: frozenset[str] = frozenset()
+) -> pl.DataFrame:
     """One row per system: a column per task short name, invalid/n, and the mean relative
-    improvement over `reference` across the tasks both rows have (reference value > 0)."""
+    improvement over `reference` across the tasks both rows have (reference value > 0); none
+    for the systems `apart`, measured on other data than the reference (`other_data`)."""
     part = long.filter(pl.col("view") == view)
     tasks = [t for t in REGISTRY if t in set(part["task"])]
     order = part.select("system", "kind").unique().sort(pl.col("kind") != "measured", "system")
@@ -197,7 +215,7 @@ def wide(long: pl.DataFrame, view: str, reference: str | None) -> pl.DataFrame:
         row = {"system": system, **{SHORT[t]: values.get(t) for t in tasks}}
         row["invalid"] = None if kind == "paper" else f"{mine['invalid'].sum()}/{mine['n'].sum()}"
         # Paper rows and measured rows are different data: compare only within a kind.
-        comparable = reference is not None and kind == ref_kind
+        comparable = reference is not None and kind == ref_kind and system not in apart
         row["rel_impr"] = sum(gains) / len(gains) if gains and comparable else None
         rows.append(row)
     schema = {
@@ -236,12 +254,32 @@ def build(results_dir: Path, reference: str | None = None) -> dict:
     if reference is not None and reference not in set(long["system"]):
         known = ", ".join(sorted(set(long["system"])))
         raise UserError(f"--reference {reference!r} is not a row; rows: {known}")
+    apart = other_data(configs, reference)
     views = {}
     for view in VIEWS:
         if long.filter(pl.col("view") == view).is_empty():
             continue
-        views[view] = {"scores": wide(long, view, reference), "invalid": invalid_table(long, view)}
-    return {"long": long, "views": views, "configs": configs, "reference": reference}
+        views[view] = {
+            "scores": wide(long, view, reference, frozenset(apart)),
+            "invalid": invalid_table(long, view),
+        }
+    return {
+        "long": long,
+        "views": views,
+        "configs": configs,
+        "reference": reference,
+        "other_data": apart,
+    }
+
+
+def other_data_note(board: dict) -> str | None:
+    """Why some rows have no relative improvement, or None."""
+    if not board.get("other_data"):
+        return None
+    return (
+        f"No average relative improvement for {', '.join(board['other_data'])}: measured on "
+        f"other data than {board['reference']} (another dataset build or --limit; see Systems)."
+    )
 
 
 def write(board: dict, out: Path) -> list[Path]:
@@ -281,6 +319,8 @@ def main(argv: list[str] | None = None) -> int:
         board = build(args.results_dir, args.reference)
         for path in write(board, out):
             print(path)
+        if note := other_data_note(board):
+            print(f"note: {note}", file=sys.stderr)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -8,7 +8,7 @@ import io
 
 import polars as pl
 
-from benchmark.leaderboard import NOTE, PAPER_MARK, VIEWS
+from benchmark.leaderboard import NOTE, PAPER_MARK, VIEWS, other_data_note
 from benchmark.tasks import REGISTRY
 
 HEADLINES = ", ".join(f"{t.short} {t.headline}" for t in REGISTRY.values())
@@ -80,7 +80,7 @@ def markdown(board: dict) -> str:
         _md_table(["system", "backend", "dataset", "limit"], _systems(board)),
         "",
     ]
-    parts += ["## Notes", "", NOTE, ""]
+    parts += ["## Notes", "", *(f"{n}\n" for n in (other_data_note(board),) if n), NOTE, ""]
     return "\n".join(parts)
 
 
@@ -119,6 +119,8 @@ def html(board: dict, png: bytes) -> str:
         sections.append(f'<section id="{anchor}"><h2>{html_lib.escape(view)}</h2>{body}</section>')
     chart = base64.b64encode(png).decode()
     systems = _html_table(["system", "backend", "dataset", "limit"], _systems(board))
+    note = other_data_note(board)
+    apart = f'<p class="note">{html_lib.escape(note)}</p>' if note else ""
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>ECInstruct leaderboard</title>
 <style>{STYLE}</style></head><body>
@@ -127,7 +129,7 @@ def html(board: dict, png: bytes) -> str:
 {"".join(sections)}
 <section id="chart"><h2>Chart</h2><img alt="headline metric per task and system" src="data:image/png;base64,{chart}"></section>
 <section id="systems"><h2>Systems</h2>{systems}</section>
-<section id="notes"><h2>Notes</h2><p class="note">{html_lib.escape(NOTE)}</p></section>
+<section id="notes"><h2>Notes</h2>{apart}<p class="note">{html_lib.escape(NOTE)}</p></section>
 </body></html>
 """
 

@@ -56,6 +56,21 @@ class RunConfig:
     limit: int | None = None
     batch_size: int = 16
     embed: bool = True  # AG embedding similarity, when the MiniLM package is installed
+    # The build hash of a local dataset folder (see `dataset_build`): which data was scored,
+    # whatever path named it. None for a Hub id or a folder without build.json.
+    dataset_build: str | None = None
+
+
+def dataset_build(dataset: str) -> str | None:
+    """The content hash of the dataset folder `dataset`'s data files, as publish names it
+    (`ecinstruct.publish.build_hash`), or None when it is not a local build folder."""
+    from ecinstruct.publish import build_hash
+
+    try:
+        manifest = json.loads((Path(dataset) / "build.json").read_text(encoding="utf-8"))
+        return build_hash(manifest) if manifest.get("files") else None
+    except (OSError, ValueError, AttributeError, TypeError, KeyError):
+        return None
 
 
 def _write_atomic(path: Path, write) -> None:
@@ -102,6 +117,12 @@ def _check_config(out: Path, config: RunConfig) -> dict:
     if not path.is_file() or not (out / "scores.json").is_file():
         return mine  # nothing scored yet: a failed start does not lock the folder
     old = _read_object(path)
+    built = old.get("dataset_build")
+    if built and mine["dataset_build"] and built != mine["dataset_build"]:
+        raise UserError(
+            f"{out} holds results scored on another build of {config.dataset} (build {built}, "
+            f"now {mine['dataset_build']}); choose another --out"
+        )
     for key in IDENTITY:
         if old.get(key) != mine[key]:
             raise UserError(

@@ -7,10 +7,10 @@ from benchmark import leaderboard
 from ecinstruct.errors import UserError
 
 
-def _result(folder, backend, scores):
+def _result(folder, backend, scores, **config):
     folder.mkdir(parents=True)
     (folder / "config.json").write_text(
-        json.dumps({"dataset": "ds", "backend": backend, "limit": None})
+        json.dumps({"dataset": "ds", "backend": backend, "limit": None} | config)
     )
     body = {
         task: {
@@ -88,6 +88,35 @@ def test_relative_improvement_and_invalid_counts(results):
         "IND, unseen instruction" in board["views"]
         and "OOD, unseen instruction" not in board["views"]
     )
+
+
+def test_systems_measured_on_other_data_get_no_relative_improvement(results, tmp_path, capsys):
+    scores = {"sentiment_analysis": ("macro_f1", {"test_ind": (0.9, 0)})}
+    _result(results / "quick", {"kind": "model", "model": "q"}, scores, limit=20)
+    _result(results / "elsewhere", {"kind": "model", "model": "e"}, scores, dataset="real")
+    # The same build named by another path compares; another build does not.
+    for name, build in (("same", "abc"), ("rebuilt", "def")):
+        _result(results / name, {"kind": "model", "model": name}, scores, dataset_build=build)
+    (results / "random" / "config.json").write_text(
+        json.dumps({"dataset": "ds", "backend": {"kind": "baseline", "baseline": "random"},
+                    "limit": None, "dataset_build": "abc"})
+    )  # fmt: skip
+    (results / "same" / "config.json").write_text(
+        json.dumps({"dataset": "/elsewhere/ds", "backend": {"kind": "model", "model": "same"},
+                    "limit": None, "dataset_build": "abc"})
+    )  # fmt: skip
+    board = leaderboard.build(results)
+    rel = dict(board["views"]["IND"]["scores"].select("system", "rel_impr").iter_rows())
+    assert rel["same"] == pytest.approx(2.6)  # 0.9 against 0.25
+    for name in ("quick", "elsewhere", "rebuilt", "tuned"):  # tuned names no build
+        assert rel[name] is None, name
+    assert board["other_data"] == ["elsewhere", "quick", "rebuilt", "tuned"]
+    out = tmp_path / "board"
+    assert leaderboard.main([str(results), "--out", str(out)]) == 0
+    note = "No average relative improvement for elsewhere, quick, rebuilt, tuned"
+    assert note in capsys.readouterr().err
+    assert note in (out / "leaderboard.md").read_text()
+    assert note in (out / "leaderboard.html").read_text()
 
 
 def test_reference_choice_and_errors(results, tmp_path):

@@ -1,4 +1,5 @@
 import json
+import shutil
 
 import datasets
 import polars as pl
@@ -259,6 +260,9 @@ def test_cli_errors_are_one_line(tmp_path, capsys, dataset_dir):
     )
     err = capsys.readouterr().err.strip()
     assert code == 2 and err.startswith("error: unknown task 'nonsense'") and "\n" not in err
+    code = cli.main(["run", "--dataset", "x", "--out", "y", "--baseline", "random", "--seed", "-1"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err.startswith("error: --seed must be a whole number") and "\n" not in err
     assert not any(tmp_path.glob("o*"))  # no failed run left a folder
 
 
@@ -393,3 +397,23 @@ def test_the_runner_refuses_an_empty_selection(dataset_dir, tmp_path):
         with pytest.raises(UserError, match=message):
             run(config, BaselineBackend("random"), tmp_path / "o", progress=False)
     assert not (tmp_path / "o").exists()
+
+
+def test_a_run_records_its_build_and_resumes_only_on_the_same_one(dataset_dir, tmp_path, capsys):
+    from ecinstruct.publish import build_hash
+
+    ds = tmp_path / "ds"
+    shutil.copytree(dataset_dir, ds)
+    manifest = {"files": {"data/x.parquet": {"sha256": "aa", "bytes": 1}}}
+    (ds / "build.json").write_text(json.dumps(manifest))
+    out = tmp_path / "out"
+    flags = ("--baseline", "random", "--tasks", "SA")
+    assert _run(ds, out, *flags, "--splits", "test_ind") == 0
+    config = json.loads((out / "config.json").read_text())
+    assert config["dataset_build"] == build_hash(manifest)
+    manifest["files"]["data/x.parquet"]["sha256"] = "bb"  # rebuilt: other data
+    (ds / "build.json").write_text(json.dumps(manifest))
+    capsys.readouterr()
+    assert _run(ds, out, *flags, "--splits", "test_ood") == 2
+    assert "holds results scored on another build" in _one_line_error(capsys)
+    assert list(json.loads((out / "scores.json").read_text())["sentiment_analysis"]) == ["test_ind"]
