@@ -109,6 +109,22 @@ def _read_object(path: Path) -> dict:
     return data
 
 
+def _read_predictions(path: Path) -> pl.DataFrame:
+    """The predictions of an earlier run's pairs (none when there is no file yet)."""
+    if not path.is_file():
+        return pl.DataFrame(schema=PREDICTION_SCHEMA)
+    try:
+        table = pl.read_parquet(path)
+    except Exception as exc:  # polars and the OS raise several types; all mean "unreadable"
+        raise UserError(
+            f"{path} cannot be read ({_first_line(exc)}); it holds the predictions of the pairs "
+            "already scored there: choose another --out"
+        ) from None
+    if dict(table.schema) != dict(PREDICTION_SCHEMA):
+        raise UserError(f"{path} does not hold predictions as this runner writes them")
+    return table
+
+
 def _check_config(out: Path, config: RunConfig) -> dict:
     """The config to write: the stored one must name the same system; task and split lists
     are merged, so a later run can add pairs to a folder."""
@@ -258,11 +274,7 @@ def run(config: RunConfig, backend, out: Path, progress: bool = True, log=None) 
     # A backend that can tell from the records alone that it has nothing to answer says so
     # now (a predictions file whose ids match no selected sample), before anything is written.
     getattr(backend, "check", lambda pairs: None)([(p.task, p.split, p.records) for p in pairs])
-    table = (
-        pl.read_parquet(preds_path)
-        if preds_path.is_file()
-        else pl.DataFrame(schema=PREDICTION_SCHEMA)
-    )
+    table = _read_predictions(preds_path)
     wrote_config = False
     for pair in pairs:
         task, split, records = pair.task, pair.split, pair.records

@@ -417,3 +417,16 @@ def test_a_run_records_its_build_and_resumes_only_on_the_same_one(dataset_dir, t
     assert _run(ds, out, *flags, "--splits", "test_ood") == 2
     assert "holds results scored on another build" in _one_line_error(capsys)
     assert list(json.loads((out / "scores.json").read_text())["sentiment_analysis"]) == ["test_ind"]
+
+
+def test_an_unreadable_predictions_file_of_an_earlier_run_is_a_one_line_error(
+    dataset_dir, tmp_path, capsys
+):
+    out = tmp_path / "out"
+    flags = ("--baseline", "random", "--tasks", "SA")
+    assert _run(dataset_dir, out, *flags, "--splits", "test_ind") == 0
+    assert _run(dataset_dir, out, *flags, "--splits", "test_ood") == 0  # resumes fine
+    (out / "predictions.parquet").write_bytes(b"PAR1 not really")
+    capsys.readouterr()
+    assert _run(dataset_dir, out, *flags, "--splits", "test_ind_unseen_instruction") == 2
+    assert "predictions.parquet cannot be read" in _one_line_error(capsys)
