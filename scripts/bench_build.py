@@ -145,7 +145,7 @@ print(time.process_time() - start)
 """
 
 
-def machine_pace(runs: int = 2) -> float:
+def machine_pace(runs: int = 3) -> float:
     """The smallest CPU seconds of `runs` runs of the fixed workload `_PACE`."""
     env = dict(os.environ, POLARS_MAX_THREADS="1")
     cmd = [sys.executable, "-c", _PACE]
