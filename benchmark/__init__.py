@@ -1,9 +1,1 @@
 """Benchmark for ECInstruct: tolerant parsing, honest metrics, baselines, runner, leaderboard."""
-
-import warnings
-
-# peft asks every model `is_gradient_checkpointing`, which transformers 5 deprecates in favour
-# of `is_activation_checkpointing`: a warning on every run that no user of ours can act on.
-warnings.filterwarnings(
-    "ignore", message="`is_gradient_checkpointing` is deprecated", category=FutureWarning
-)

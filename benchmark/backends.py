@@ -14,7 +14,7 @@ from pathlib import Path
 from benchmark import baselines
 from benchmark.generation import STOP, generate
 from benchmark.tasks import REGISTRY
-from ecinstruct.errors import UserError
+from ecinstruct.errors import UserError, first_line
 from training.prompt import build_prompt
 
 Progress = Callable[[int], None]
@@ -116,7 +116,7 @@ def check_adapter(adapter: str | None) -> None:
     try:
         data = json.loads(config.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UserError(f"{config} cannot be read: {_first_line(exc)}") from None
+        raise UserError(f"{config} cannot be read: {first_line(exc)}") from None
     if not isinstance(data, dict):
         raise UserError(f"{config} is not a JSON object")
     if not any((path / name).is_file() for name in ADAPTER_WEIGHTS):
@@ -140,11 +140,6 @@ def check_model(name: str) -> None:
         models.resolve_model(name)
     elif path.suffix != ".gguf":
         raise UserError(f"cannot load model {name}: a file, not a model folder or .gguf file")
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 class ModelBackend:
@@ -179,7 +174,7 @@ class ModelBackend:
                 except (OSError, ValueError, KeyError, RuntimeError) as exc:
                     raise UserError(
                         f"cannot apply adapter {self.adapter} to model {self.name}: "
-                        f"{_first_line(exc)}"
+                        f"{first_line(exc)}"
                     ) from None
                 model = model.merge_and_unload().eval()
             self._loaded = model, tokenizer

@@ -19,16 +19,16 @@ or remove that file, or move its folder out of RESULTS_DIR.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 import polars as pl
 
-from benchmark.runner import check_out
+from benchmark.runner import read_object
 from benchmark.tasks import REGISTRY, SHORT
 from ecinstruct import signals
 from ecinstruct.errors import UserError
+from ecinstruct.paths import check_out_folder, refuse_inside_build
 
 VIEWS = {
     "IND": "test_ind",
@@ -75,19 +75,6 @@ def systems(results_dir: Path) -> list[Path]:
     return found
 
 
-def _read_object(path: Path) -> dict:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        text = str(exc).strip().splitlines()
-        raise UserError(
-            f"{path} cannot be read: {text[0] if text else type(exc).__name__}"
-        ) from None
-    if not isinstance(data, dict):
-        raise UserError(f"{path} is not a JSON object")
-    return data
-
-
 def _count(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
@@ -95,7 +82,7 @@ def _count(value) -> bool:
 def read_scores(path: Path) -> dict:
     """A scores.json as `python -m benchmark run` writes it; a UserError naming the file and
     the first thing wrong otherwise."""
-    scores = _read_object(path)
+    scores = read_object(path)
     for task, splits in scores.items():
         if task not in REGISTRY:
             raise UserError(f"{path}: unknown task {task!r}")
@@ -128,7 +115,7 @@ def collect(folders: list[Path]) -> tuple[pl.DataFrame, dict[str, dict]]:
     for folder in folders:
         scores = read_scores(folder / "scores.json")
         config_path = folder / "config.json"
-        configs[folder.name] = _read_object(config_path) if config_path.is_file() else {}
+        configs[folder.name] = read_object(config_path) if config_path.is_file() else {}
         backend = configs[folder.name].get("backend")
         if backend is not None and not isinstance(backend, dict):
             raise UserError(f"{config_path}: backend is not an object")
@@ -176,19 +163,22 @@ def default_reference(configs: dict[str, dict]) -> str | None:
     return None
 
 
-def measured_on(config: dict) -> tuple:
-    """What a system was measured on: its dataset (by build hash when the run recorded one,
-    else as named) and its --limit. Scores of systems measured on different data do not
-    compare."""
-    return (config.get("dataset_build") or config.get("dataset"), config.get("limit"))
+def same_data(a: dict, b: dict) -> bool:
+    """Whether two systems (their config.json) were measured on the same data: the same
+    --limit, and the same dataset build when both runs recorded one (`dataset_build`), else
+    the same dataset as named."""
+    if a.get("limit") != b.get("limit"):
+        return False
+    if a.get("dataset_build") and b.get("dataset_build"):
+        return a["dataset_build"] == b["dataset_build"]
+    return a.get("dataset") == b.get("dataset")
 
 
 def other_data(configs: dict[str, dict], reference: str | None) -> list[str]:
     """The measured systems whose data differ from the (measured) reference's, by name."""
     if reference not in configs:
         return []
-    mine = measured_on(configs[reference])
-    return sorted(name for name, c in configs.items() if measured_on(c) != mine)
+    return sorted(name for name, c in configs.items() if not same_data(c, configs[reference]))
 
 
 def wide(
@@ -315,7 +305,8 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or args.results_dir / "leaderboard"
     try:
         if args.results_dir.is_dir():  # else build() says what is wrong with RESULTS_DIR
-            check_out(out)
+            refuse_inside_build(out, "the leaderboard")
+            check_out_folder(out)
         board = build(args.results_dir, args.reference)
         for path in write(board, out):
             print(path)

@@ -24,8 +24,7 @@ import polars as pl
 
 from benchmark.tasks import REGISTRY, score
 from ecinstruct import signals
-from ecinstruct.errors import UserError
-from ecinstruct.paths import check_creatable
+from ecinstruct.errors import UserError, first_line
 
 TEST_SPLITS = (
     "test_ind",
@@ -84,28 +83,44 @@ def _write_json(path: Path, data: dict) -> None:
     _write_atomic(path, lambda p: p.write_text(text, encoding="utf-8"))
 
 
-def check_out(out: Path, flag: str = "--out") -> None:
-    """A UserError when the folder `out` cannot be written: it exists and is not a folder, or
-    the nearest existing path above it is a file or not writable. Makes nothing."""
-    if out.exists() or out.is_symlink():
-        if not out.is_dir():
-            raise UserError(f"{out} exists and is not a folder; choose another {flag}")
-        if not os.access(out, os.W_OK | os.X_OK):
-            raise UserError(f"{out} is not writable; choose another {flag}")
-        return
-    check_creatable(out, f"choose another {flag}")
+def check_out(out: Path) -> None:
+    """A UserError unless `out` can take this run's results: a folder that is absent (and can
+    be made), empty, or holds results of `benchmark run`; never a dataset folder or one inside
+    it, nor a folder of other files (a training run's config.json would be overwritten)."""
+    from ecinstruct.paths import check_out_folder, refuse_inside_build
+
+    refuse_inside_build(out, "the results")
+    check_out_folder(out)
+    if out.is_dir() and any(out.iterdir()) and not is_results_folder(out):
+        raise UserError(
+            f"{out} already holds files and is not a results folder of `benchmark run`; "
+            "choose another --out, or empty the folder first"
+        )
 
 
-def _read_object(path: Path) -> dict:
-    """A results file of an earlier run, which must hold a JSON object."""
+def is_results_folder(out: Path) -> bool:
+    """Whether `out` holds results of this runner: scores, or the config a run writes."""
+    if (out / "scores.json").is_file():
+        return True
+    try:
+        config = json.loads((out / "config.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+    return isinstance(config, dict) and set(IDENTITY) <= config.keys()
+
+
+OTHER_OUT = "; choose another --out"
+
+
+def read_object(path: Path, advice: str = "") -> dict:
+    """A results file (config.json, scores.json), which must hold a JSON object; a UserError
+    naming it, followed by `advice`, otherwise."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UserError(
-            f"{path} cannot be read: {_first_line(exc)}; choose another --out"
-        ) from None
+        raise UserError(f"{path} cannot be read: {first_line(exc)}{advice}") from None
     if not isinstance(data, dict):
-        raise UserError(f"{path} is not a JSON object; choose another --out")
+        raise UserError(f"{path} is not a JSON object{advice}")
     return data
 
 
@@ -117,7 +132,7 @@ def _read_predictions(path: Path) -> pl.DataFrame:
         table = pl.read_parquet(path)
     except Exception as exc:  # polars and the OS raise several types; all mean "unreadable"
         raise UserError(
-            f"{path} cannot be read ({_first_line(exc)}); it holds the predictions of the pairs "
+            f"{path} cannot be read ({first_line(exc)}); it holds the predictions of the pairs "
             "already scored there: choose another --out"
         ) from None
     if dict(table.schema) != dict(PREDICTION_SCHEMA):
@@ -132,13 +147,15 @@ def _check_config(out: Path, config: RunConfig) -> dict:
     path = out / "config.json"
     if not path.is_file() or not (out / "scores.json").is_file():
         return mine  # nothing scored yet: a failed start does not lock the folder
-    old = _read_object(path)
+    old = read_object(path, OTHER_OUT)
     built = old.get("dataset_build")
     if built and mine["dataset_build"] and built != mine["dataset_build"]:
         raise UserError(
             f"{out} holds results scored on another build of {config.dataset} (build {built}, "
             f"now {mine['dataset_build']}); choose another --out"
         )
+    if not built:  # scored before runs recorded their build: which one is not known
+        mine["dataset_build"] = None
     for key in IDENTITY:
         if old.get(key) != mine[key]:
             raise UserError(
@@ -158,7 +175,7 @@ def _config_names(dataset: str) -> list[str]:
     try:
         return datasets.get_dataset_config_names(dataset)
     except Exception as exc:  # datasets raises many types; all mean "cannot read it"
-        raise UserError(f"cannot read dataset {dataset}: {_first_line(exc)}") from None
+        raise UserError(f"cannot read dataset {dataset}: {first_line(exc)}") from None
 
 
 def _load(dataset: str, task: str):
@@ -167,12 +184,7 @@ def _load(dataset: str, task: str):
     try:
         return datasets.load_dataset(dataset, task)
     except Exception as exc:
-        raise UserError(f"cannot load {task} from {dataset}: {_first_line(exc)}") from None
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+        raise UserError(f"cannot load {task} from {dataset}: {first_line(exc)}") from None
 
 
 def _rows(task: str, split: str, records: Sequence[dict], texts, parsed) -> pl.DataFrame:
@@ -261,7 +273,7 @@ def run(config: RunConfig, backend, out: Path, progress: bool = True, log=None) 
         log(f"skip {task}: not in dataset {config.dataset}")
 
     scores_path, preds_path = out / "scores.json", out / "predictions.parquet"
-    scores = _read_object(scores_path) if scores_path.is_file() else {}
+    scores = read_object(scores_path, OTHER_OUT) if scores_path.is_file() else {}
     pairs = _plan(config, available, scores, log)
     if not pairs:
         done = any(s in scores.get(t, {}) for t in config.tasks for s in config.splits)

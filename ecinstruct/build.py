@@ -24,6 +24,7 @@ from ecinstruct import __version__, assemble, audit, card, parallel, splits, wri
 from ecinstruct.canonical import Canonical
 from ecinstruct.config import BuildConfig
 from ecinstruct.errors import UserError
+from ecinstruct.paths import is_build_folder, is_junk
 from ecinstruct.progress import Progress
 from ecinstruct.records import RECORD_SCHEMA, SPLITS
 from ecinstruct.tasks import REGISTRY, full_names, known_names
@@ -251,11 +252,6 @@ def _has_split(task: Task, split: str) -> bool:
     return task.has_ood or "ood" not in split
 
 
-def is_build_folder(folder: Path) -> bool:
-    """Whether `folder` is a dataset folder a build wrote (every complete one has build.json)."""
-    return (folder / "build.json").is_file()
-
-
 # What a build writes in its folder: these files, and its data files under data/.
 BUILD_FILES = (
     "README.md",
@@ -269,13 +265,14 @@ BUILD_FILES = (
 
 def foreign_files(folder: Path) -> list[str]:
     """The files in the build folder `folder` that no build writes (posix paths, sorted, hidden
-    ones included): a new build would delete them."""
+    ones included, desktop junk not, see `paths.is_junk`): a new build would delete them."""
     return sorted(
         rel
         for p in folder.rglob("*")
         if not p.is_dir()
         and (rel := p.relative_to(folder).as_posix()) not in BUILD_FILES
         and not rel.startswith("data/")
+        and not is_junk(rel)
     )
 
 

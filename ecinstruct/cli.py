@@ -144,7 +144,8 @@ def report(
     folder: Annotated[Path, typer.Argument(help="A built dataset folder.")] = DEFAULT_OUT,
 ) -> None:
     """Check a built dataset folder as it is now (the checks of `validate`) and write
-    quality_report.html and quality_report.md into it.
+    quality_report.html and quality_report.md into it; exit 1 when the quality gate fails
+    (now, or at build time).
 
     Example: python -m ecinstruct report build/ecinstruct
     """
@@ -152,15 +153,16 @@ def report(
     from quality.validate import validate_folder
 
     checks = validate_folder(folder)
-    for path in write_report(folder, build_context(folder, rechecked=checks)):
+    context = build_context(folder, rechecked=checks)
+    for path in write_report(folder, context):
         console.print(f"wrote {path}", markup=False)
+    if context["summary"]["gate_ok"]:
+        console.print("quality gate: passed", markup=False)
+        return
     failed = sum(1 for r in checks["results"] if not r["success"] and r["severity"] == "critical")
-    console.print(
-        "quality gate: passed"
-        if checks["passed"]
-        else f"quality gate: FAILED ({failed} critical checks; see the report or `validate`)",
-        markup=False,
-    )
+    why = f"{failed} critical checks fail now" if failed else "it failed at build time"
+    console.print(f"quality gate: FAILED ({why}; see the report)", markup=False)
+    raise typer.Exit(1)
 
 
 @app.command()

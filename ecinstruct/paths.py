@@ -1,7 +1,9 @@
-"""Where ECInstruct keeps generated files outside a build folder."""
+"""Paths: where ECInstruct keeps generated files outside a build folder (its cache), and the
+checks every command makes on the folder it is to write."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -35,3 +37,49 @@ def check_creatable(folder: Path, what: str = "choose another --out") -> None:
         raise UserError(f"{folder} cannot be made: {above} is a file, not a folder; {what}")
     if not os.access(above, os.W_OK | os.X_OK):
         raise UserError(f"{folder} cannot be made: {above} is not writable; {what}")
+
+
+def check_out_folder(out: Path, flag: str = "--out", writable: bool = True) -> None:
+    """A UserError unless `out` is a folder (writable, with `writable`) or can be made one: a
+    file, or a path under a file, is refused before any work."""
+    if not out.exists() and not out.is_symlink():
+        check_creatable(out, f"choose another {flag}")
+        return
+    if not out.is_dir():
+        raise UserError(f"{out} exists and is not a folder; choose another {flag}")
+    if writable and not os.access(out, os.W_OK | os.X_OK):
+        raise UserError(f"{out} is not writable; choose another {flag}")
+
+
+def is_build_folder(folder: Path) -> bool:
+    """Whether `folder` is a dataset folder a build wrote: its build.json (every complete one
+    has it) is an ECInstruct manifest, not some other tool's file of that name."""
+    try:
+        manifest = json.loads((folder / "build.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+    return isinstance(manifest, dict) and "ecinstruct_version" in manifest
+
+
+def refuse_inside_build(out: Path, what: str, flag: str = "--out") -> None:
+    """A UserError when `out` is a dataset folder or lies inside one: `what` (a training run,
+    benchmark results) would be deleted by a rebuild, and a publish would refuse it."""
+    where = Path(os.path.abspath(out))
+    for folder in (where, *where.parents):
+        if is_build_folder(folder):
+            place = "is" if folder == where else f"is inside {folder}, which is"
+            raise UserError(
+                f"{flag} {out} {place} a dataset folder: a rebuild would delete {what} and a "
+                f"publish would refuse it; choose a {flag} outside it"
+            )
+
+
+# Files a desktop or a download tool leaves in any folder: never the user's work, so an output
+# folder holding them is still ours to replace.
+_JUNK_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
+_JUNK_FOLDERS = (".cache/huggingface/",)  # `hf download --local-dir`'s own bookkeeping
+
+
+def is_junk(rel: str) -> bool:
+    """Whether the file at posix path `rel` (inside an output folder) is such a file."""
+    return rel.rsplit("/", 1)[-1] in _JUNK_NAMES or rel.startswith(_JUNK_FOLDERS)

@@ -16,6 +16,7 @@ from pathlib import Path, PurePosixPath
 
 from ecinstruct import signals
 from ecinstruct.errors import UserError
+from ecinstruct.paths import is_junk
 from ecinstruct.progress import console
 from ecinstruct.writer import sha256_file
 
@@ -59,10 +60,13 @@ def check_folder(folder: Path) -> tuple[dict, list[Upload]]:
     for rel, meta in sorted(recorded.items()):
         _check_recorded(folder, rel, meta)
     present = sorted(
-        p.relative_to(folder).as_posix()
+        rel
         for p in folder.rglob("*")
-        # Hidden paths are local state (caches, editor files), never part of the dataset.
-        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+        # Hidden paths are local state (caches, editor files), never part of the dataset; nor is
+        # what a desktop leaves in a folder (Thumbs.db).
+        if p.is_file()
+        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+        and not is_junk(rel := p.relative_to(folder).as_posix())
     )
     from ecinstruct.build import foreign_files
 
@@ -72,16 +76,19 @@ def check_folder(folder: Path) -> tuple[dict, list[Upload]]:
     ]
     if strays:
         raise UserError(
-            f"{folder / strays[0]} was not written by this build (not in build.json); "
-            f"{len(strays)} such file(s) — rebuild or remove them"
+            f"{folder / strays[0]} was not written by this build; {len(strays)} such file(s): "
+            "move them out of the folder, which must hold the build alone"
         )
     uploads = [Upload(rel, (folder / rel).stat().st_size, rel in recorded) for rel in present]
     return manifest, uploads
 
 
-# A git ref name the Hub takes: no spaces or control characters, none of ~^:?*[\, no "..",
-# "@{" or "//", not starting or ending with "/" or ".", not ending in ".lock".
-_REF = re.compile(r"(?!.*(?:\.\.|@\{|//|\.lock$|[./]$))(?![./-])[^\x00-\x20\x7f~^:?*\[\\]+")
+# A git ref name the Hub takes (git check-ref-format): no spaces or control characters, none
+# of ~^:?*[\, no "..", "@{" or "//", no part starting with "." or ending in ".lock", not
+# starting with "-" or "/", not ending with "/" or ".", and not "@" alone.
+_REF = re.compile(
+    r"(?!.*(?:\.\.|@\{|//|/\.|\.lock(?:/|$)|[./]$))(?![./-])(?!@$)[^\x00-\x20\x7f~^:?*\[\\]+"
+)
 
 
 def _check_names(repo_id: str, revision: str | None, tag: str | None) -> None:
@@ -99,8 +106,9 @@ def _check_names(repo_id: str, revision: str | None, tag: str | None) -> None:
     for flag, name in (("--revision", revision), ("--tag", tag)):
         if name is not None and not _REF.fullmatch(name):
             raise UserError(
-                f"{flag} {name!r} is not a valid branch or tag name (no spaces, no ~^:?*[\\, "
-                "no '..', not starting with '-', '.' or '/')"
+                f"{flag} {name!r} is not a valid branch or tag name (no spaces, none of "
+                "~^:?*[\\, no '..', '@{' or '//', no part starting with '.' or ending in "
+                "'.lock', not starting with '-' or '/', not ending with '/' or '.')"
             )
 
 

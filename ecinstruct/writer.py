@@ -20,7 +20,7 @@ import polars as pl
 
 from ecinstruct import signals
 from ecinstruct.errors import UserError
-from ecinstruct.paths import check_creatable
+from ecinstruct.paths import check_out_folder
 
 
 def check_replaceable(
@@ -34,11 +34,10 @@ def check_replaceable(
     `foreign` finds it did not write (a new one replaces it whole). Called before any work,
     so that a mistyped --out (a home folder, a checkout, a data folder, a path under a file)
     is refused at once instead of failing or replacing it at the end."""
+    # Replacing `out` takes renaming it in its parent, not writing in it.
+    check_out_folder(out, writable=False)
     if not out.exists() and not out.is_symlink():
-        check_creatable(out)
         return
-    if not out.is_dir():
-        raise UserError(f"{out} exists and is not a folder; choose another --out")
     if out.resolve() == Path.cwd().resolve() or out.resolve() in Path.cwd().resolve().parents:
         raise UserError(f"{out} holds the current folder; choose another --out")
     if not any(out.iterdir()):

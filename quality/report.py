@@ -59,14 +59,16 @@ def build_context(
     gate = manifest.get("gate", {})
     checked_note = None
     if rechecked is not None:
-        built = "passed" if gate.get("passed") else "failed"
+        # The canonical tables' suites ran at build time only: the gate needs both to pass.
+        built = bool(gate.get("passed"))
         checked_note = (
             "Checked on the folder as it is now (the checks of `python -m ecinstruct validate`: "
-            f"files, layout and the records' suites); at build time the gate {built}, with the "
-            "canonical tables' suites too."
+            f"files, layout and the records' suites); at build time the gate "
+            f"{'passed' if built else 'failed'}, with the canonical tables' suites too. The "
+            "gate passes when both do."
         )
         suites = {"results": rechecked["results"]}
-        gate = {"passed": rechecked["passed"]}
+        gate = {"passed": rechecked["passed"] and built}
     failed = [r for r in suites.get("results", []) if not r["success"]]
     leak = manifest.get("audit", {}).get("ood_leak", {})
     return {

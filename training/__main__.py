@@ -17,7 +17,10 @@ def _tasks(values: list[str] | None) -> tuple[str, ...]:
     # Accept both `--tasks a,b` and `--tasks a --tasks b`, and short names (SA, PM, ...).
     from ecinstruct.tasks import full_names
 
-    return full_names(t.strip() for v in values or () for t in v.split(",") if t.strip())
+    names = full_names(t.strip() for v in values or () for t in v.split(",") if t.strip())
+    if values and not names:
+        raise UserError(f"--tasks {','.join(values)!r} names no task; leave it out to train on all")
+    return names
 
 
 def main(
@@ -71,7 +74,8 @@ def main(
     resume: Annotated[
         bool,
         typer.Option(
-            help="Continue the run in --out from its last checkpoint (an error if it has none)."
+            help="Continue the run in --out from its last checkpoint (a new run, with a note, "
+            "when there is none yet)."
         ),
     ] = False,
     merge: Annotated[
@@ -95,16 +99,16 @@ def main(
     """
     from training.train import TrainConfig, check_out, train
 
-    config = TrainConfig(
-        dataset=dataset, model=model, out=out, tasks=_tasks(tasks), epochs=epochs,
-        max_steps=max_steps, lr=lr, lora_r=lora_r, lora_alpha=lora_alpha,
-        lora_dropout=lora_dropout, batch_size=batch_size, micro_batch_tokens=micro_batch_tokens,
-        max_length=max_length, prompt=prompt, eval_every=eval_every, eval_samples=eval_samples,
-        resume=resume, merge=merge,
-        gradient_checkpointing=gradient_checkpointing, seed=seed, stop_after=stop_after,
-        progress=progress,
-    )  # fmt: skip
     try:
+        config = TrainConfig(
+            dataset=dataset, model=model, out=out, tasks=_tasks(tasks), epochs=epochs,
+            max_steps=max_steps, lr=lr, lora_r=lora_r, lora_alpha=lora_alpha,
+            lora_dropout=lora_dropout, batch_size=batch_size,
+            micro_batch_tokens=micro_batch_tokens, max_length=max_length, prompt=prompt,
+            eval_every=eval_every, eval_samples=eval_samples, resume=resume, merge=merge,
+            gradient_checkpointing=gradient_checkpointing, seed=seed, stop_after=stop_after,
+            progress=progress,
+        )  # fmt: skip
         config.check()  # bad settings and --out, before the libraries load (train checks again)
         check_out(config.out, config.resume)
         if not progress:  # also silence the libraries' own loading bars

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ecinstruct.errors import UserError
+from ecinstruct.errors import UserError, first_line
 from training.models import hub_reachable
 from training.prompt import build_prompt
 
@@ -34,7 +34,7 @@ def load_splits(dataset: str, tasks: Sequence[str] | None = None) -> dict:
     try:
         configs = datasets.get_dataset_config_names(path)
     except Exception as exc:  # datasets raises many types for a missing or malformed dataset
-        raise UserError(f"cannot load dataset {dataset}: {_first_line(exc)}") from exc
+        raise UserError(f"cannot load dataset {dataset}: {first_line(exc)}") from exc
     wanted = sorted(set(tasks or ()))  # the order tasks are named in must not change the data
     task_configs = [c for c in configs if c not in ("all", "default")]
     if wanted and task_configs:
@@ -74,7 +74,7 @@ def _load(path: str, config: str, shown: str) -> dict:
     try:
         dd = datasets.load_dataset(path, config)
     except Exception as exc:
-        raise UserError(f"cannot load dataset {shown} ({config}): {_first_line(exc)}") from exc
+        raise UserError(f"cannot load dataset {shown} ({config}): {first_line(exc)}") from exc
     missing = [s for s in REQUIRED_SPLITS if s not in dd]
     if missing:
         raise UserError(
@@ -94,10 +94,6 @@ def _unknown_tasks(dataset: str, unknown: list[str], present: list[str]) -> str:
         return f"unknown task {', '.join(strange)} in dataset {dataset}; {has}"
     return f"the dataset {dataset} has no {', '.join(unknown)}; {has}"
 
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ import tempfile
 from pathlib import Path
 from urllib.parse import urlparse
 
-from ecinstruct.errors import UserError
+from ecinstruct.errors import UserError, first_line
 from ecinstruct.paths import cache_dir  # converted models live under its models/
 
 SMOLLM2_ALIAS = "smollm2-135m"
@@ -174,7 +174,7 @@ def _from_pretrained(loader, name: str, location: Path | str, **kwargs):
         try:
             return loader.from_pretrained(location, **kwargs)
         except (OSError, ValueError) as exc:
-            raise ModelLoadError(f"cannot load model {name}: {_first_line(exc)}") from exc
+            raise ModelLoadError(f"cannot load model {name}: {first_line(exc)}") from exc
     try:  # a Hub id already in the local HF cache needs no network
         return loader.from_pretrained(location, local_files_only=True, **kwargs)
     except OSError:
@@ -186,12 +186,8 @@ def _from_pretrained(loader, name: str, location: Path | str, **kwargs):
     try:
         return loader.from_pretrained(location, **kwargs)
     except (OSError, ValueError) as exc:
-        raise ModelLoadError(f"cannot load model {name}: {_first_line(exc)}") from exc
+        raise ModelLoadError(f"cannot load model {name}: {first_line(exc)}") from exc
 
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _with_pad_token(tokenizer):

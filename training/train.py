@@ -194,11 +194,11 @@ def train(config: TrainConfig) -> dict:
     """Run (or resume) one training job; returns the metrics also written to metrics.json."""
     config.check()
     out = Path(config.out)
-    restart = check_out(out, config.resume)  # every rank, before they meet: none wrote yet
+    note = check_out(out, config.resume)  # every rank, before they meet: none wrote yet
     dist = setup_distributed()
-    if restart and dist.main:
-        note = f"note: {out} holds a run stopped before its first checkpoint; starting it again"
-        print(note, file=sys.stderr)
+    if note and dist.main:
+        print(f"note: {note}", file=sys.stderr)
+    resume = config.resume and checkpoint.has_checkpoint(out)
     seed_everything(config.seed)
 
     # 1. Data: tokenised once; errors about the dataset surface before the model loads.
@@ -251,7 +251,7 @@ def train(config: TrainConfig) -> dict:
 
     # 3. State: fresh, or everything a resumed run needs to continue exactly where it stopped.
     state = {"step": 0, "train": [], "validation": [], "best": None, "train_seconds": 0.0}
-    if config.resume:  # check_out made sure there is a checkpoint
+    if resume:
         state = checkpoint.load_checkpoint(out, peft_model, optimizer, scheduler)
         check_resumable(state.pop("config"), config)
     try:
@@ -386,38 +386,20 @@ def is_run_folder(out: Path) -> bool:
     return isinstance(saved, dict) and RUN_CONFIG_KEYS <= saved.keys()
 
 
-def check_out(out: Path, resume: bool) -> bool:
-    """A one-line UserError, before anything loads, unless ``out`` can take this run: a new
-    run needs a folder that is absent, empty, or a run that saved no checkpoint yet (it starts
-    again, and the result says so); ``resume`` needs a run with a checkpoint. A run never goes
-    into or under a dataset folder (a rebuild would delete it, a publish upload it) nor mixes
-    with other files."""
-    from ecinstruct.build import is_build_folder
-    from ecinstruct.paths import check_creatable
+def check_out(out: Path, resume: bool) -> str | None:
+    """A one-line UserError, before anything loads, unless ``out`` can take this run, which
+    goes into a folder that is absent, empty, or a run of this trainer: ``resume`` continues
+    its checkpoint, and a run that has none yet (stopped before its first) starts again. A
+    run never goes into or under a dataset folder, nor among other files, and a checkpoint is
+    never overwritten without ``resume``. Returns a note to print when the run starts afresh
+    although asked to resume, or starts a stopped run again (None otherwise): a job that
+    always passes --resume starts its first attempt too."""
+    from ecinstruct.paths import check_out_folder, refuse_inside_build
 
     try:
-        where = out.resolve()
-        for folder in (where, *where.parents):
-            if is_build_folder(folder):
-                inside = "is" if folder == where else f"is inside {folder}, which is"
-                raise UserError(
-                    f"--out {out} {inside} a dataset folder (it has build.json): a publish would "
-                    "upload the run with the data and a rebuild would delete it; choose an --out "
-                    "outside it"
-                )
-        if not out.is_dir():
-            if out.exists() or out.is_symlink():
-                raise UserError(f"--out {out} exists and is not a folder; choose another --out")
-            check_creatable(out)
-            if resume:
-                raise UserError(
-                    f"nothing to resume: --out {out} does not exist; leave out --resume to start "
-                    "a new run (or give the folder of the run to continue)"
-                )
-            return False
-        if not os.access(out, os.W_OK | os.X_OK):
-            raise UserError(f"--out {out}: no permission to write in it; choose another --out")
-        started = any(out.iterdir())
+        refuse_inside_build(out, "the run")
+        check_out_folder(out)
+        started = out.is_dir() and any(out.iterdir())
         if started and not is_run_folder(out):
             raise UserError(
                 f"--out {out} already holds files and is not a training run; the run would write "
@@ -426,14 +408,14 @@ def check_out(out: Path, resume: bool) -> bool:
             )
     except OSError as exc:  # a folder on the way that cannot be read
         raise UserError(f"cannot use --out {out}: {exc.strerror or exc}") from exc
-    if resume and not checkpoint.has_checkpoint(out):
-        raise UserError(
-            f"nothing to resume: --out {out} holds no checkpoint to continue from; leave out "
-            "--resume to start a new run there"
-        )
-    if not resume and checkpoint.has_checkpoint(out):
+    saved = started and checkpoint.has_checkpoint(out)
+    if saved and not resume:
         raise UserError(f"{out} already holds a training run; pass --resume or another --out")
-    return started and not resume
+    if saved or not (started or resume):
+        return None
+    if started:
+        return f"{out} holds a run stopped before its first checkpoint; starting it again"
+    return f"nothing to resume in {out} (no checkpoint yet); starting a new run"
 
 
 def lora_model(config: TrainConfig, device: str, pad_token_id: int):

@@ -59,6 +59,8 @@ def foreign_files(folder: Path) -> list[str]:
     delete them (one's own sources.toml variants beside it, say)."""
     import tomllib
 
+    from ecinstruct.paths import is_junk
+
     try:
         config = tomllib.loads((folder / "sources.toml").read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
@@ -72,7 +74,9 @@ def foreign_files(folder: Path) -> list[str]:
     return sorted(
         rel
         for p in folder.rglob("*")
-        if not p.is_dir() and (rel := p.relative_to(folder).as_posix()) not in named
+        if not p.is_dir()
+        and (rel := p.relative_to(folder).as_posix()) not in named
+        and not is_junk(rel)
     )
 
 

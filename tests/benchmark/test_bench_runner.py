@@ -417,6 +417,11 @@ def test_a_run_records_its_build_and_resumes_only_on_the_same_one(dataset_dir, t
     assert _run(ds, out, *flags, "--splits", "test_ood") == 2
     assert "holds results scored on another build" in _one_line_error(capsys)
     assert list(json.loads((out / "scores.json").read_text())["sentiment_analysis"]) == ["test_ind"]
+    # Pairs scored before runs recorded their build: a resumed run does not vouch for them.
+    config.pop("dataset_build")
+    (out / "config.json").write_text(json.dumps(config))
+    assert _run(ds, out, *flags, "--splits", "test_ood") == 0
+    assert json.loads((out / "config.json").read_text())["dataset_build"] is None
 
 
 def test_an_unreadable_predictions_file_of_an_earlier_run_is_a_one_line_error(
@@ -430,3 +435,23 @@ def test_an_unreadable_predictions_file_of_an_earlier_run_is_a_one_line_error(
     capsys.readouterr()
     assert _run(dataset_dir, out, *flags, "--splits", "test_ind_unseen_instruction") == 2
     assert "predictions.parquet cannot be read" in _one_line_error(capsys)
+
+
+def test_results_go_nowhere_but_a_results_folder(dataset_dir, tmp_path, capsys):
+    flags = ("--baseline", "random", "--tasks", "SA", "--splits", "test_ind")
+    run_folder = tmp_path / "run"  # a training run: its config.json must survive
+    run_folder.mkdir()
+    (run_folder / "config.json").write_text('{"lora_r": 16}')
+    built = tmp_path / "built"
+    built.mkdir()
+    (built / "build.json").write_text('{"ecinstruct_version": "0"}')
+    for out, message in (
+        (run_folder, "already holds files and is not a results folder"),
+        (built, "is a dataset folder"),
+        (built / "results", "is inside"),
+    ):
+        capsys.readouterr()
+        assert _run(dataset_dir, out, *flags) == 2
+        assert message in _one_line_error(capsys)
+    assert (run_folder / "config.json").read_text() == '{"lora_r": 16}'
+    assert sorted(p.name for p in built.iterdir()) == ["build.json"]

@@ -290,6 +290,15 @@ def test_files_added_to_an_earlier_output_are_never_deleted(small_build, tmp_pat
     assert "(notes.md)" in done.stderr
     assert (ds / "notes.md").read_text() == "mine" and (ds / "build.json").is_file()
     assert build.foreign_files(out) == []  # a build's own folder has none
+    # What a desktop or `hf download` leaves behind is no one's work: no reason to refuse.
+    (ds / "notes.md").unlink()
+    (ds / ".DS_Store").write_text("x")
+    (ds / ".cache" / "huggingface").mkdir(parents=True)
+    (ds / ".cache" / "huggingface" / "download.lock").write_text("x")
+    assert build.foreign_files(ds) == []
+    (ds / ".git").mkdir()  # a clone of the published repo is someone's work
+    (ds / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    assert build.foreign_files(ds) == [".git/HEAD"]
 
     first = _cli(tmp_path, "sample", "--out", "s", "--scale", "0.01", "--no-progress")
     assert first.returncode == 0, first.stderr
@@ -339,11 +348,20 @@ def test_report_checks_the_folder_as_it_is_now(small_build, tmp_path):
     shard = next((ds / "data" / "sentiment_analysis").glob("train-*.parquet"))
     pl.read_parquet(shard).with_columns(output=pl.lit("banana")).write_parquet(shard)
     done = _cli(tmp_path, "report", "ds")
-    assert done.returncode == 0, done.stderr
-    assert "quality gate: FAILED" in done.stderr + done.stdout
+    assert done.returncode == 1, done.stderr
+    assert "quality gate: FAILED (3 critical checks fail now" in done.stderr + done.stdout
     md = (ds / "quality_report.md").read_text()
     assert "quality gate: **FAILED" in md and "at build time the gate passed" in md
     assert "banana" in md
+    # Failed at build time (--allow-failed-checks): the report never says passed.
+    again = tmp_path / "again"
+    shutil.copytree(out, again)
+    manifest = json.loads((again / "build.json").read_text())
+    manifest["gate"]["passed"] = False
+    (again / "build.json").write_text(json.dumps(manifest))
+    done = _cli(tmp_path, "report", "again")
+    assert done.returncode == 1 and "it failed at build time" in done.stderr + done.stdout
+    assert "quality gate: **FAILED" in (again / "quality_report.md").read_text()
 
 
 def test_a_cache_that_is_a_file_is_a_one_line_error(tmp_path):

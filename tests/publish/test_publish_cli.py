@@ -112,3 +112,17 @@ def test_ctrl_c_during_the_upload_pushes_no_commit_and_says_so(
     assert "Traceback" not in err
     repo = hub.state.repos["ns/ecinstruct"]
     assert not [c for c in repo.commits.values() if c.title.startswith("ECInstruct build")]
+
+
+def test_branch_and_tag_names_follow_git_rules():
+    import pytest
+
+    from ecinstruct.errors import UserError
+    from ecinstruct.publish import _check_names
+
+    for ok in ("v0.1", "release/2026-11", "v1.0.0-rc1", "a_b", "a@b", "a.b/c"):
+        _check_names("ns/name", ok, ok)
+    for bad in ("bad tag", "a..b", "-x", ".x", "x/", "x.lock", "a:b", "a~1", "x.", "/x",
+                "a//b", "a@{b", "a\\b", "a[b", "@", "a/.b", "a.lock/b", "a\tb"):  # fmt: skip
+        with pytest.raises(UserError, match="is not a valid branch or tag name"):
+            _check_names("ns/name", None, bad)

@@ -166,6 +166,7 @@ def test_cli_unknown_task_is_one_line_exit_2(dataset_dir, tiny_model_dir, tmp_pa
         (["--seed", "-1"], "error: --seed must be a whole number from 0 to 2**32 - 1"),
         (["--seed", str(2**32)], "error: --seed must be a whole number from 0 to 2**32 - 1"),
         (["--epochs", "0"], "error: --epochs must be at least 1"),
+        (["--tasks", ","], "error: --tasks ',' names no task"),
     ],
 )
 def test_cli_bad_settings_are_one_line_exit_2_before_loading(
@@ -318,7 +319,7 @@ def test_an_out_that_cannot_be_a_folder_is_refused_before_loading(
     afile = tmp_path / "afile"
     afile.write_text("keep me")
     line = _cli_error(dataset_dir, tiny_model_dir, afile)
-    assert line == f"error: --out {afile} exists and is not a folder; choose another --out"
+    assert line == f"error: {afile} exists and is not a folder; choose another --out"
     line = _cli_error(dataset_dir, tiny_model_dir, afile / "sub")
     assert line == (
         f"error: {afile / 'sub'} cannot be made: {afile} is a file, not a folder; "
@@ -333,19 +334,24 @@ def test_a_dataset_folder_is_no_out(dataset_dir, tiny_model_dir, tmp_path, no_lo
     import shutil
 
     from ecinstruct.build import is_build_folder
+    from training.train import check_out
 
     built = tmp_path / "built"
     shutil.copytree(dataset_dir, built)
-    (built / "build.json").write_text("{}")
+    (built / "build.json").write_text('{"ecinstruct_version": "0"}')
     assert is_build_folder(built)
     before = sorted(p.relative_to(built) for p in built.rglob("*"))
     card = (built / "README.md").read_text()
     line = _cli_error(dataset_dir, tiny_model_dir, built)
-    assert line.startswith(f"error: --out {built} is a dataset folder (it has build.json)")
+    assert line.startswith(f"error: --out {built} is a dataset folder: a rebuild would delete")
     line = _cli_error(dataset_dir, tiny_model_dir, built / "runs" / "x", "--resume")
     assert line.startswith(f"error: --out {built / 'runs' / 'x'} is inside {built}, which is a")
     assert sorted(p.relative_to(built) for p in built.rglob("*")) == before
     assert (built / "README.md").read_text() == card
+    # Another tool's build.json makes no dataset folder.
+    (tmp_path / "repo").mkdir()
+    (tmp_path / "repo" / "build.json").write_text('{"steps": []}')
+    assert check_out(tmp_path / "repo" / "runs" / "x", resume=False) is None
 
 
 def test_a_folder_that_is_no_run_is_no_out(dataset_dir, tiny_model_dir, tmp_path, no_loading):
@@ -360,13 +366,16 @@ def test_a_folder_that_is_no_run_is_no_out(dataset_dir, tiny_model_dir, tmp_path
     assert (notes / "README.md").read_text() == "mine"
 
 
-def test_resume_needs_a_checkpoint(dataset_dir, tiny_model_dir, tmp_path, no_loading):
-    line = _cli_error(dataset_dir, tiny_model_dir, tmp_path / "new", "--resume")
-    assert line.startswith(f"error: nothing to resume: --out {tmp_path / 'new'} does not exist")
-    assert not (tmp_path / "new").exists()
+def test_resume_with_nothing_to_resume_starts_a_new_run_and_says_so(tmp_path):
+    # A job that always passes --resume (a preemptible one, requeued) starts its first attempt.
+    from training.train import check_out
+
     (tmp_path / "empty").mkdir()
-    line = _cli_error(dataset_dir, tiny_model_dir, tmp_path / "empty", "--resume")
-    assert line.startswith(f"error: nothing to resume: --out {tmp_path / 'empty'} holds no")
+    for out in (tmp_path / "new", tmp_path / "empty"):
+        note = check_out(out, resume=True)
+        assert note == f"nothing to resume in {out} (no checkpoint yet); starting a new run"
+        assert check_out(out, resume=False) is None
+    assert not (tmp_path / "new").exists()
 
 
 def test_a_run_killed_before_its_first_checkpoint_starts_again(
@@ -375,7 +384,6 @@ def test_a_run_killed_before_its_first_checkpoint_starts_again(
     """A run marks its folder (config.json) before anything else, so its own folder is never
     refused as someone else's; with no checkpoint there, only a new start makes sense."""
     import training.train
-    from ecinstruct.errors import UserError
     from training.train import check_out, is_run_folder
 
     out = tmp_path / "run"
@@ -389,8 +397,7 @@ def test_a_run_killed_before_its_first_checkpoint_starts_again(
         train(config)
     monkeypatch.undo()
     assert is_run_folder(out) and not (out / "checkpoint").exists()
-    with pytest.raises(UserError, match="nothing to resume: .* holds no checkpoint"):
-        check_out(out, resume=True)
+    assert "starting it again" in check_out(out, resume=True)
     assert train(config)["steps"] == 1
     assert "holds a run stopped before its first checkpoint; starting it again" in (
         capsys.readouterr().err
