@@ -13,6 +13,7 @@ from pathlib import Path
 
 from benchmark import baselines
 from benchmark.generation import STOP, generate
+from benchmark.runner import read_object
 from benchmark.tasks import REGISTRY
 from ecinstruct.errors import UserError, first_line
 from training.prompt import build_prompt
@@ -113,12 +114,7 @@ def check_adapter(adapter: str | None) -> None:
             f"adapter folder {adapter} has no adapter_config.json: not a peft (LoRA) adapter "
             "(e.g. the --out of python -m training)"
         )
-    try:
-        data = json.loads(config.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UserError(f"{config} cannot be read: {first_line(exc)}") from None
-    if not isinstance(data, dict):
-        raise UserError(f"{config} is not a JSON object")
+    read_object(config)
     if not any((path / name).is_file() for name in ADAPTER_WEIGHTS):
         raise UserError(
             f"adapter folder {adapter} has no adapter weights ({' or '.join(ADAPTER_WEIGHTS)})"

@@ -1,8 +1,11 @@
 """The OpenAI-compatible backend against a loopback server started here (stops itself)."""
 
 import json
+import signal
 import socket
+import subprocess
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import datasets
@@ -12,6 +15,7 @@ from benchmark import __main__ as cli
 from benchmark.backends import EndpointBackend
 from benchmark.metrics import binary_prf
 from benchmark.tasks import REGISTRY
+from ecinstruct import parallel
 from ecinstruct.errors import UserError
 from training.prompt import build_prompt
 
@@ -119,29 +123,15 @@ def test_endpoint_errors_are_clear(server):
 
 
 def test_ctrl_c_keeps_the_finished_pairs_and_says_so(server, dataset_dir, tmp_path):
-    import signal
-    import subprocess
     import sys
-    import time
-
-    from ecinstruct import parallel
 
     out = tmp_path / "stopped"
     cmd = [sys.executable, "-m", "benchmark", "run", "--dataset", str(dataset_dir),
            "--out", str(out), "--endpoint", server + "/v1", "--model", "tiny",
            "--tasks", "product_matching", "--splits", "test_ind,test_ind_unseen_instruction",
            "--batch-size", "5", "--no-progress"]  # fmt: skip
-    Handler.hang_from = 4  # test_ind takes three requests; the next split's first is never answered
-    try:
-        proc = subprocess.Popen(cmd, env=parallel.child_env(), stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 60
-        while len(Handler.requests) < 4:
-            assert proc.poll() is None and time.monotonic() < deadline
-            time.sleep(0.05)
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=30)
-    finally:
-        Handler.release.set()
+    # test_ind takes three requests; the next split's first is never answered
+    proc, err = _interrupted_at_request(cmd, 4)
     assert proc.returncode == 130, err
     assert f"interrupted; the finished task/split pairs are kept in {out}" in err
     assert "Traceback" not in err
@@ -189,29 +179,31 @@ def test_an_unreachable_endpoint_writes_nothing_and_keeps_earlier_results(
 
 
 def test_ctrl_c_before_any_pair_is_finished_leaves_nothing(server, dataset_dir, tmp_path):
-    import signal
-    import subprocess
     import sys
-    import time
-
-    from ecinstruct import parallel
 
     out = tmp_path / "stopped"
     cmd = [sys.executable, "-m", "benchmark", "run", "--dataset", str(dataset_dir),
            "--out", str(out), "--endpoint", server + "/v1", "--model", "tiny",
            "--tasks", "product_matching", "--splits", "test_ind", "--no-progress"]  # fmt: skip
-    Handler.hang_from = 1  # the first request is never answered
+    proc, err = _interrupted_at_request(cmd, 1)  # the first request is never answered
+    assert proc.returncode == 130, err
+    assert f"interrupted; no pair was finished, so nothing was written to {out}" in err
+    assert "Traceback" not in err
+    assert not out.exists()
+
+
+def _interrupted_at_request(cmd: list[str], n: int) -> tuple[subprocess.Popen, str]:
+    """Run `cmd` against the test server, which never answers its request `n`; Ctrl-C it
+    while it waits there. The process and its stderr."""
+    Handler.hang_from = n
     try:
         proc = subprocess.Popen(cmd, env=parallel.child_env(), stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 60
-        while not Handler.requests:
+        while len(Handler.requests) < n:
             assert proc.poll() is None and time.monotonic() < deadline
             time.sleep(0.05)
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=30)
     finally:
         Handler.release.set()
-    assert proc.returncode == 130, err
-    assert f"interrupted; no pair was finished, so nothing was written to {out}" in err
-    assert "Traceback" not in err
-    assert not out.exists()
+    return proc, err
