@@ -14,41 +14,37 @@ def cache_dir() -> Path:
     """`$ECINSTRUCT_CACHE`, else `$XDG_CACHE_HOME/ecinstruct`, else `~/.cache/ecinstruct`; a
     UserError when it is not a folder and cannot be made one."""
     if env := os.environ.get("ECINSTRUCT_CACHE"):
-        folder, what = Path(env), "the cache folder $ECINSTRUCT_CACHE"
+        folder = Path(env)
     else:
-        base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-        folder, what = Path(base) / "ecinstruct", "the cache folder"
-    if folder.exists() and not folder.is_dir():
-        raise UserError(
-            f"{what} {folder} is a file, not a folder; set ECINSTRUCT_CACHE to a folder"
-        )
-    if not folder.exists():
-        check_creatable(folder, what="set ECINSTRUCT_CACHE to another folder")
+        folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ecinstruct"
+    check_out_folder(folder, "set ECINSTRUCT_CACHE to another folder", writable=False)
     return folder
 
 
-def check_creatable(folder: Path, what: str = "choose another --out") -> None:
+def check_creatable(folder: Path, advice: str = "choose another --out") -> None:
     """A UserError when the folder `folder` (absent) cannot be made: the nearest existing path
-    above it is not a folder, or is one this user cannot write in. `what` says what to do."""
+    above it is not a folder, or is one this user cannot write in. `advice` says what to do."""
     above = Path(os.path.abspath(folder)).parent
     while not above.exists() and above != above.parent:
         above = above.parent
     if not above.is_dir():
-        raise UserError(f"{folder} cannot be made: {above} is a file, not a folder; {what}")
+        raise UserError(f"{folder} cannot be made: {above} is a file, not a folder; {advice}")
     if not os.access(above, os.W_OK | os.X_OK):
-        raise UserError(f"{folder} cannot be made: {above} is not writable; {what}")
+        raise UserError(f"{folder} cannot be made: {above} is not writable; {advice}")
 
 
-def check_out_folder(out: Path, flag: str = "--out", writable: bool = True) -> None:
+def check_out_folder(
+    out: Path, advice: str = "choose another --out", writable: bool = True
+) -> None:
     """A UserError unless `out` is a folder (writable, with `writable`) or can be made one: a
-    file, or a path under a file, is refused before any work."""
+    file, or a path under a file, is refused before any work. `advice` says what to do."""
     if not out.exists() and not out.is_symlink():
-        check_creatable(out, f"choose another {flag}")
+        check_creatable(out, advice)
         return
     if not out.is_dir():
-        raise UserError(f"{out} exists and is not a folder; choose another {flag}")
+        raise UserError(f"{out} exists and is not a folder; {advice}")
     if writable and not os.access(out, os.W_OK | os.X_OK):
-        raise UserError(f"{out} is not writable; choose another {flag}")
+        raise UserError(f"{out} is not writable; {advice}")
 
 
 def is_build_folder(folder: Path) -> bool:

@@ -65,15 +65,13 @@ def check_folder(folder: Path) -> tuple[dict, list[Upload]]:
         # Hidden paths are local state (caches, editor files), never part of the dataset; nor is
         # what a desktop leaves in a folder (Thumbs.db).
         if p.is_file()
-        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
-        and not is_junk(rel := p.relative_to(folder).as_posix())
+        and not (rel := p.relative_to(folder).as_posix()).startswith(".")
+        and "/." not in rel
+        and not is_junk(rel)
     )
-    from ecinstruct.build import foreign_files
+    from ecinstruct.build import BUILD_FILES
 
-    foreign = set(foreign_files(folder))
-    strays = [
-        rel for rel in present if rel in foreign or rel.startswith("data/") and rel not in recorded
-    ]
+    strays = [rel for rel in present if rel not in recorded and rel not in BUILD_FILES]
     if strays:
         raise UserError(
             f"{folder / strays[0]} was not written by this build; {len(strays)} such file(s): "

@@ -366,7 +366,10 @@ def test_report_checks_the_folder_as_it_is_now(small_build, tmp_path):
 
 def test_a_cache_that_is_a_file_is_a_one_line_error(tmp_path):
     (tmp_path / "cache").write_text("x")
-    for cache, message in (("cache", "is a file, not a folder"), ("cache/sub", "cannot be made")):
+    for cache, message in (
+        ("cache", "exists and is not a folder"),
+        ("cache/sub", "cannot be made"),
+    ):
         done = subprocess.run(
             [sys.executable, "-m", "ecinstruct", "build", "--out", "ds"],
             capture_output=True,
