@@ -62,7 +62,7 @@ def _read_jsonl(path: Path) -> dict[str, str]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"predictions file {path} cannot be read: {exc}") from None
+        raise UserError(f"predictions file {path} cannot be read: {first_line(exc)}") from None
     out: dict[str, str] = {}
     for n, line in enumerate(text.splitlines(), 1):
         if not line.strip():
