@@ -48,11 +48,15 @@ def check_folder(folder: Path) -> tuple[dict, list[Upload]]:
         raise UserError(f"{folder / 'build.json'} is not valid JSON: {e}") from None
     gate = manifest.get("gate") or {}
     if gate.get("passed") is not True:
-        failed = sorted(k for k, ok in (gate.get("checks") or {}).items() if ok is not True)
-        detail = f" (failed: {', '.join(failed)})" if failed else ""
+        # A build lists the expectations that failed; a hand-made manifest may name checks.
+        failed = [str(f) for f in gate.get("failed") or []] or sorted(
+            k for k, ok in (gate.get("checks") or {}).items() if ok is not True
+        )
+        shown = ", ".join(failed[:3]) + (f" and {len(failed) - 3} more" if len(failed) > 3 else "")
+        detail = f" (failed: {shown})" if failed else ""
         raise UserError(
-            f"{folder} failed its quality gate{detail}; refusing to publish "
-            "(see `python -m ecinstruct validate`)"
+            f"{folder} failed its quality gate{detail}; refusing to publish (its "
+            "quality_report.md lists the failed checks; fix the sources and rebuild)"
         )
     recorded = manifest.get("files") or {}
     if not recorded:

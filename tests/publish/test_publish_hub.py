@@ -164,6 +164,12 @@ def test_refuses_a_failed_quality_gate(kit, tmp_path, hub_client):
     kit.make_build(tmp_path / "bad", gate=False)
     msg = _refused(tmp_path / "bad", hub_client, "failed its quality gate")
     assert "ood_leak" in msg
+    # A build records the expectations that failed.
+    manifest = json.loads((tmp_path / "bad" / "build.json").read_text())
+    manifest["gate"] = {"passed": False, "failed": ["e1", "e2", "e3", "e4"]}
+    (tmp_path / "bad" / "build.json").write_text(json.dumps(manifest))
+    msg = _refused(tmp_path / "bad", hub_client, "failed its quality gate")
+    assert "(failed: e1, e2, e3 and 1 more)" in msg and "quality_report.md" in msg
 
 
 def test_refuses_files_changed_after_the_build(built, hub_client):
