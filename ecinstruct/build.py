@@ -91,6 +91,7 @@ class TaskResult:
     dropped: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     quality_seconds: float = 0.0
+    sources: list[str] = field(default_factory=list)  # of its records, by kind
 
 
 def select_tasks(names: tuple[str, ...]) -> list[Task]:
@@ -183,6 +184,7 @@ def build_task(
         dropped=dict(sorted(reasons.group_by("drop_reason").len().iter_rows())),
         seconds=round(time.perf_counter() - start, 3),
         quality_seconds=round(quality_seconds, 3),
+        sources=sorted(records["source"].drop_nulls().unique().to_list()),
     )
     if not records.height:
         result.note = "no usable samples: see drop reasons"
@@ -611,6 +613,8 @@ def _build_into(
             + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])),
             "config": config.to_json() | {"sources": str(sources_path)},
             "sources": provenance,
+            # Built from the built-in sample (`ecinstruct sample`): generated text, not data.
+            "synthetic": _is_sample(Path(sources_path).parent),
             "canonical_rows": canonical_rows,
             "ood_products": ood.height,
             # Configured ood_categories that no product of their source has, with near names.
@@ -653,6 +657,12 @@ def _build_into(
     if released is not None:
         released.join()
     return manifest
+
+
+def _is_sample(folder: Path) -> bool:
+    from ecinstruct.sample.generate import is_sample_folder  # the generator's modules: lazily
+
+    return is_sample_folder(folder)
 
 
 def _unlink_tables(handover: Path) -> threading.Thread:

@@ -232,60 +232,41 @@ def _quality_section(manifest: dict) -> str:
     gate, audit = manifest.get("gate", {}), manifest.get("audit", {})
     leak = audit.get("ood_leak", {})
     dups = audit.get("duplicate_inputs_across_splits", {})
-    lines = [
-        f"Quality gate: **{'passed' if gate.get('passed') else 'FAILED: not publishable'}**.",
-        "",
-        _table(
-            ["gate check", "passed"],
-            [[k, "yes" if v else "NO"] for k, v in sorted(gate.get("checks", {}).items())],
-        ),
+    lines = [f"Quality gate: **{'passed' if gate.get('passed') else 'FAILED: not publishable'}**."]
+    if gate.get("failed"):
+        lines.append("Critical checks that failed: " + ", ".join(map(str, gate["failed"])) + ".")
+    if gate.get("checks"):  # a manifest that names its gate's checks
+        lines += ["", _table(["gate check", "passed"],
+                             [[k, "yes" if v else "NO"] for k, v in sorted(gate["checks"].items())])]  # fmt: skip
+    lines += [
         "",
         f"OOD leak audit: {'passed' if leak.get('passed') else 'FAILED'} "
         f"({leak.get('leaked_products', 0)} leaked products). Inputs shared across splits: "
         + (", ".join(f"{t} {n}" for t, n in sorted(dups.items())) or "none")
         + ".",
     ]
-    quality = manifest.get("quality")
-    if quality:
-        lines += ["", _quality_suites(quality)]
+    suites = (manifest.get("quality") or {}).get("suites") or {}
+    if suites.get("results"):
+        lines += ["", _quality_suites(suites["results"])]
     return "\n".join(lines)
 
 
-def _passed(value: object) -> bool | None:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, dict):
-        for key in ("passed", "success"):
-            if isinstance(value.get(key), bool):
-                return value[key]
-    return None
-
-
-def _quality_suites(quality: dict) -> str:
-    """The data-check suites recorded by `validate`: pass/fail and failing checks per suite."""
+def _quality_suites(results: list[dict]) -> str:
+    """The build's data-check suites (great-expectations and our own): how many expectations
+    each ran, and the names of those that failed."""
+    suites: dict[str, list[dict]] = {}
+    for r in results:
+        suites.setdefault(str(r.get("suite", "?")), []).append(r)
     rows = []
-    for name, suite in sorted((quality.get("suites") or {}).items()):
-        results = suite.get("results", []) if isinstance(suite, dict) else []
-        items = list(results.items()) if isinstance(results, dict) else list(enumerate(results))
-        failed = [_check_name(k, v) for k, v in items if _passed(v) is False]
-        verdict = {True: "yes", False: "NO", None: "–"}[_passed(suite)]
-        rows.append([name, verdict, len(items), ", ".join(failed[:5]) or "–"])
-    checks = [[k, {True: "yes", False: "NO", None: _cell(json.dumps(v, sort_keys=True))[:80]}[_passed(v)]]
-              for k, v in sorted((quality.get("checks") or {}).items())]  # fmt: skip
-    out = []
-    if rows:
-        out.append(_table(["suite", "passed", "checks", "failing"], rows))
-    if checks:
-        out.append(_table(["check", "result"], checks))
-    return "\n\n".join(out)
-
-
-def _check_name(key: object, value: object) -> str:
-    if isinstance(value, dict):
-        for k in ("name", "expectation", "expectation_type", "check"):
-            if isinstance(value.get(k), str):
-                return value[k]
-    return str(key)
+    for name, checks in sorted(suites.items()):
+        failed = [f"{r.get('expectation', '?')} ({r.get('severity', 'critical')})"
+                  for r in checks if not r.get("success")]  # fmt: skip
+        rows.append([name, len(checks), len(failed), "; ".join(failed[:3]) or "–"])
+    total = sum(row[1] for row in rows)
+    failed_total = sum(row[2] for row in rows)
+    return f"{total} expectations in {len(rows)} suites, {failed_total} failed:\n\n" + _table(
+        ["suite", "expectations", "failed", "failing"], rows
+    )
 
 
 def _drops_section(manifest: dict) -> str:
@@ -296,7 +277,8 @@ def _drops_section(manifest: dict) -> str:
     ]
     out = [
         "Candidates a task could not use, by reason (`over_quota`: usable but beyond the "
-        "split sizes asked for); the rows are in `dropped.parquet` when present.",
+        "split sizes asked for); the rows are in `dropped.parquet`, all but the `over_quota` "
+        "ones.",
         "",
         _table(["task", "reason", "rows"], rows) if rows else "None.",
         "",
@@ -327,6 +309,13 @@ def _provenance_section(manifest: dict) -> str:
     ])  # fmt: skip
 
 
+SYNTHETIC = (
+    "> **Synthetic data.** This folder was built from ECInstruct's built-in sample: text "
+    "generated in the raw formats of the public sources, for trying and testing the pipeline. "
+    "It is not e-commerce data: do not train a model on it for use, nor cite its numbers."
+)
+
+
 class _Dumper(yaml.SafeDumper):
     # Plain YAML for the Hub: repeat shared values instead of writing &anchors / *aliases.
     def ignore_aliases(self, data: object) -> bool:
@@ -339,6 +328,8 @@ def render(manifest: dict, tasks: list[Task]) -> str:
         metadata(manifest, tasks), Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1000
     )
     total = sum(sum(r["counts"].values()) for r in manifest["tasks"].values())
+    repeats = sum(n for r in manifest["tasks"].values()
+                  for split, n in r["counts"].items() if split.endswith("_unseen_instruction"))  # fmt: skip
     built = _built(manifest)
     config = json.dumps(manifest.get("config", {}), indent=2, ensure_ascii=False, sort_keys=True)
     licences = "\n".join(
@@ -349,8 +340,9 @@ def render(manifest: dict, tasks: list[Task]) -> str:
 
 # ECInstruct
 
-An instruction-tuning dataset for e-commerce: {total:,} samples over {len(built)} tasks, built
-reproducibly from raw public sources by ECInstruct {manifest.get("ecinstruct_version", "")}
+{SYNTHETIC + chr(10) + chr(10) if manifest.get("synthetic") else ""}An instruction-tuning dataset for e-commerce: {total:,} samples over {len(built)} tasks ({total - repeats:,}
+distinct; the other {repeats:,} repeat the test samples with the unseen instruction), built
+reproducibly from {"the built-in synthetic sample" if manifest.get("synthetic") else "raw public sources"} by ECInstruct {manifest.get("ecinstruct_version", "")}
 following eCeLLM (Peng et al., ICML 2024, arXiv 2402.08831). Every sample is an instruction,
 an input, optional answer options and the gold output, plus provenance (product ids, category,
 source). Quality gate: **{"passed" if manifest.get("gate", {}).get("passed") else "FAILED"}**.

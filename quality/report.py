@@ -84,6 +84,7 @@ def build_context(
             if leak.get("passed", True)
             else f"{leak.get('leaked_products')} products",
             "seconds": manifest.get("timings_s", {}).get("total"),
+            "synthetic": bool(manifest.get("synthetic")),
         },
         **{key: part[key] for key in ("counts", "balance", "lengths", "drops", "pii")},
         "suites_recorded": bool(suites),
@@ -100,6 +101,10 @@ def build_context(
     }
 
 
+SYNTHETIC_NOTE = (
+    "**Synthetic data:** built from ECInstruct's built-in sample (generated text, for trying "
+    "the pipeline), not from e-commerce data."
+)
 # The records' columns the report reads.
 RECORD_COLUMNS = ("task", "split", "input", "output", "options")
 
@@ -166,6 +171,7 @@ def render_md(ctx: dict) -> str:
     s = ctx["summary"]
     parts = [
         f"# {ctx['title']}\n",
+        *([SYNTHETIC_NOTE + "\n"] if s.get("synthetic") else []),
         f"- records: {s['records']} in {s['tasks']} tasks\n- quality gate: **{s['gate']}**\n"
         f"- OOD product leak: {s['ood_leak']}\n- built by ecinstruct {s['version']}: "
         f"`{s['command']}`\n",

@@ -379,3 +379,16 @@ def test_a_cache_that_is_a_file_is_a_one_line_error(tmp_path):
         )
         assert done.returncode == 2 and message in done.stderr, done.stderr
         assert "Traceback" not in done.stderr and not (tmp_path / "ds").exists()
+
+
+def test_the_card_names_the_sources_records_come_from_and_says_synthetic(small_build):
+    out, manifest = small_build
+    assert manifest["synthetic"] is True  # the generated sample
+    records = pl.read_parquet(out / "data" / "*" / "*.parquet")
+    for task, res in manifest["tasks"].items():
+        if res["status"] == "built":
+            mine = records.filter(pl.col("task") == task)["source"].unique().sort().to_list()
+            assert res["sources"] == mine, task
+    assert "**Synthetic data.**" in (out / "README.md").read_text()
+    assert "**Synthetic data:**" in (out / "quality_report.md").read_text()
+    assert "<b>Synthetic data:</b>" in (out / "quality_report.html").read_text()

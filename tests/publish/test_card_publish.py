@@ -137,24 +137,37 @@ def test_metadata_licences_languages_and_sizes(built):
 
 
 def test_quality_results_appear_when_recorded(built):
+    # As a build records them: the gate's failed expectations, every suite's results.
     manifest = json.loads((built / "build.json").read_text())
+    manifest["gate"] = {"passed": False, "failed": ["expect_column_values_to_not_be_null(id)"]}
     manifest["quality"] = {
         "suites": {
-            "records": {
-                "passed": False,
-                "results": [
-                    {"expectation": "expect_column_values_to_not_be_null", "success": False},
-                    {"expectation": "expect_column_values_to_be_unique", "success": True},
-                ],
-            },
-            "templates": {"passed": True, "results": {"render": {"passed": True}}},
-        },
-        "checks": {"ood_leak": {"passed": True}, "near_duplicates": False},
-    }
+            "passed": False,
+            "results": [
+                {"suite": "records", "expectation": "expect_column_values_to_not_be_null(id)",
+                 "success": False, "severity": "critical"},
+                {"suite": "records", "expectation": "expect_column_values_to_be_unique(id)",
+                 "success": True, "severity": "critical"},
+                {"suite": "table:reviews", "expectation": "expect_column_values_to_match(text)",
+                 "success": False, "severity": "warning"},
+            ],
+        }
+    }  # fmt: skip
     text = card.render(manifest, [REGISTRY[t] for t in manifest["tasks"]])
-    assert "| records | NO | 2 | expect_column_values_to_not_be_null |" in text
-    assert "| templates | yes | 1 | – |" in text
-    assert "| near_duplicates | NO |" in text and "| ood_leak | yes |" in text
+    assert "Quality gate: **FAILED: not publishable**." in text
+    assert "Critical checks that failed: expect_column_values_to_not_be_null(id)." in text
+    assert "3 expectations in 2 suites, 2 failed:" in text
+    assert "| records | 2 | 1 | expect_column_values_to_not_be_null(id) (critical) |" in text
+    assert "| table:reviews | 1 | 1 | expect_column_values_to_match(text) (warning) |" in text
+
+
+def test_a_card_from_the_built_in_sample_says_it_is_synthetic(built):
+    manifest = json.loads((built / "build.json").read_text())
+    tasks = [REGISTRY[t] for t in manifest["tasks"]]
+    assert "Synthetic data" not in card.render(manifest, tasks)
+    text = card.render(manifest | {"synthetic": True}, tasks)
+    assert text.index("**Synthetic data.**") < text.index("An instruction-tuning dataset")
+    assert "built\nreproducibly from the built-in synthetic sample" in text
 
 
 def test_skipped_tasks_get_no_config_but_a_note(built):
