@@ -55,12 +55,22 @@ def macro_prf(golds: Sequence[str], preds: Sequence[str | None], records=None) -
     }
 
 
-def binary_prf(golds: Sequence[str], preds: Sequence[str | None], records=None) -> dict[str, float]:
-    """Accuracy and precision/recall/F1 of the "yes" class (an invalid answer is not a yes)."""
+def binary_prf(
+    golds: Sequence[str], preds: Sequence[str | None], records=None
+) -> dict[str, float | None]:
+    """Accuracy and precision/recall/F1 of the "yes" class (an invalid answer is not a yes).
+    A measure with nothing to measure is None, not 0: recall with no gold "yes", precision
+    with no predicted "yes", F1 with neither (a subset holding no "yes", as a small --limit
+    may take: answering "no" throughout is then neither right nor wrong about "yes")."""
     tp = sum(g == "yes" and p == "yes" for g, p in zip(golds, preds, strict=True))
     n_pred, n_gold = sum(p == "yes" for p in preds), sum(g == "yes" for g in golds)
-    p, r = _safe_div(tp, n_pred), _safe_div(tp, n_gold)
-    return {**accuracy(golds, preds), "precision_yes": p, "recall_yes": r, "f1_yes": _f1(p, r)}
+    return {
+        **accuracy(golds, preds),
+        "precision_yes": tp / n_pred if n_pred else None,
+        "recall_yes": tp / n_gold if n_gold else None,
+        # 2TP / (2TP + FP + FN): 0 when there are yeses and none is found right.
+        "f1_yes": 2 * tp / (n_pred + n_gold) if n_pred + n_gold else None,
+    }
 
 
 def hit_rate(golds: Sequence[str], preds: Sequence[str | None], records=None) -> dict[str, float]:

@@ -248,11 +248,33 @@ def _plan(config: RunConfig, available: set[str], scores: dict, log) -> list[Pai
             if split not in data:
                 log(f"skip {task}/{split}: not in dataset")
                 continue
-            part = data[split]
-            if config.limit is not None:
-                part = part.select(range(min(config.limit, len(part))))
-            pairs.append(Pair(task, split, part.to_list(), train))
+            pairs.append(Pair(task, split, _limited(data, split, config.limit), train))
     return pairs
+
+
+UNSEEN = "_unseen_instruction"
+
+
+def _limited(data, split: str, limit: int | None) -> list[dict]:
+    """The records of `split` to score: the first `limit`, in file order. An unseen-instruction
+    split repeats its test split's samples in another order (ids hash the wording), so with a
+    limit it takes the very samples its test split takes: the two then differ by the wording
+    alone."""
+    part = data[split]
+    if limit is None or len(part) <= limit:
+        return part.to_list()
+    base = split.removesuffix(UNSEEN)
+    if base != split and base in data:
+        by_sample = {_sample(r): r for r in part.to_list()}
+        chosen = [by_sample.get(_sample(r)) for r in data[base].select(range(limit)).to_list()]
+        if all(r is not None for r in chosen):
+            return chosen
+    return part.select(range(limit)).to_list()
+
+
+def _sample(record: dict) -> tuple:
+    """What a sample is, whatever its wording: its input, options and gold output."""
+    return record["input"], tuple(record["options"] or ()), record["output"]
 
 
 def run(config: RunConfig, backend, out: Path, progress: bool = True, log=None) -> dict:

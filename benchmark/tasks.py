@@ -68,6 +68,6 @@ def score(
         "n": len(records),
         "invalid": sum(p is None for p in preds),
         "headline": spec.headline,
-        "metrics": {k: round(float(v), 6) for k, v in sorted(values.items())},
+        "metrics": {k: None if v is None else round(float(v), 6) for k, v in sorted(values.items())},
         "parsed": preds,
     }

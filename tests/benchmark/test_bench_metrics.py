@@ -44,6 +44,16 @@ def test_binary_prf_on_yes_matches_sklearn():
     assert out["accuracy"] == pytest.approx(2 / 6)
 
 
+def test_a_yes_measure_with_nothing_to_measure_is_none_not_zero():
+    # A subset with no gold "yes" (a small --limit): "no" throughout is right, not F1 0.
+    out = metrics.binary_prf(["no", "no"], ["no", "no"])
+    assert out == {"accuracy": 1.0, "precision_yes": None, "recall_yes": None, "f1_yes": None}
+    out = metrics.binary_prf(["no", "no"], ["yes", "no"])  # a wrong "yes": F1 0, defined
+    assert (out["precision_yes"], out["recall_yes"], out["f1_yes"]) == (0.0, None, 0.0)
+    out = metrics.binary_prf(["yes", "no"], ["no", "no"])  # a missed "yes"
+    assert (out["precision_yes"], out["recall_yes"], out["f1_yes"]) == (None, 0.0, 0.0)
+
+
 def test_hit_rate():
     assert metrics.hit_rate(["t1", "t2", "t3", "t4"], ["t1", None, "t9", "t4"])["hr@1"] == 0.5
 

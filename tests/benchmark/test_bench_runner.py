@@ -455,3 +455,29 @@ def test_results_go_nowhere_but_a_results_folder(dataset_dir, tmp_path, capsys):
         assert message in _one_line_error(capsys)
     assert (run_folder / "config.json").read_text() == '{"lora_r": 16}'
     assert sorted(p.name for p in built.iterdir()) == ["build.json"]
+
+
+def test_a_limit_scores_the_same_samples_in_both_wordings(dataset_dir, tmp_path):
+    # Build files order an unseen-instruction split by id, which hashes the wording: here the
+    # unseen split holds its samples in the reverse order of test_ind's.
+    ds = tmp_path / "ds"
+    shutil.copytree(dataset_dir, ds)
+    path = ds / "data" / "sentiment_analysis" / "test_ind_unseen_instruction-00000-of-00001.parquet"
+    pl.read_parquet(path).reverse().write_parquet(path)
+    out = tmp_path / "out"
+    flags = ("--baseline", "random", "--tasks", "SA", "--limit", "3")
+    assert _run(ds, out, *flags, "--splits", "test_ind,test_ind_unseen_instruction") == 0
+    preds = pl.read_parquet(out / "predictions.parquet").sort("split", "row")
+    seen, unseen = (
+        preds.filter(pl.col("split") == s) for s in ("test_ind", "test_ind_unseen_instruction")
+    )
+    assert seen.height == unseen.height == 3
+    assert seen["output"].to_list() == unseen["output"].to_list()
+    records = {
+        r["id"]: r["input"]
+        for r in pl.read_parquet(ds / "data" / "sentiment_analysis" / "*.parquet").iter_rows(
+            named=True
+        )
+    }
+    assert [records[i] for i in seen["id"]] == [records[i] for i in unseen["id"]]
+    assert seen["id"].to_list() != unseen["id"].to_list()  # the same samples, other wording
