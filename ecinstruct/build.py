@@ -547,7 +547,8 @@ def _build_into(
             records.select(RECORD_COLUMNS).write_ipc(report_child.folder / "records.arrow")
             report_child.go()
 
-        rejected, canonical_rows = canonical["rejected"], canonical.counts()
+        rejected = pii.scrub_raw(canonical["rejected"], names)  # published: no names, links
+        canonical_rows = canonical.counts()
         del names
         for task, res in zip(tasks, results, strict=True):
             if res.status == "skipped":

@@ -172,3 +172,20 @@ def scrub_frame(
         values = out[col].clone().scatter(idx, pl.Series(new, dtype=pl.String))
         out = out.with_columns(values.alias(col))
     return out, {k: counts.get(k, 0) for k in PLACEHOLDERS}, changed
+
+
+# The fields of the raw formats that hold a person's name (the 2018 reviews' reviewer name),
+# up to the end of a raw text cut short.
+_RAW_NAME_FIELD = r'("reviewerName"\s*:\s*)"(?:[^"\\]|\\.)*(?:"|$)'
+
+
+def scrub_raw(
+    rejected: pl.DataFrame, names: Iterable[str | None] | KnownNames = ()
+) -> pl.DataFrame:
+    """Rejected raw rows (their `raw` text, which rejected.parquet publishes) scrubbed like the
+    records, and the raw formats' name fields replaced whole (``"reviewerName": "[NAME]"``),
+    whatever the name looks like: a nickname is no less a person's."""
+    if rejected.is_empty() or "raw" not in rejected.columns:
+        return rejected
+    rejected = rejected.with_columns(pl.col("raw").str.replace_all(_RAW_NAME_FIELD, '${1}"[NAME]"'))
+    return scrub_frame(rejected, {"raw": pl.lit(True)}, names)[0]

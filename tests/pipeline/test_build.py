@@ -392,3 +392,18 @@ def test_the_card_names_the_sources_records_come_from_and_says_synthetic(small_b
     assert "**Synthetic data.**" in (out / "README.md").read_text()
     assert "**Synthetic data:**" in (out / "quality_report.md").read_text()
     assert "<b>Synthetic data:</b>" in (out / "quality_report.html").read_text()
+
+
+def test_published_raw_rows_name_no_one(small_build):
+    from quality.pii import scrub_raw
+
+    out, _ = small_build
+    raw = pl.read_parquet(out / "rejected.parquet")["raw"].drop_nulls()
+    named = raw.filter(raw.str.contains('"reviewerName"'))
+    assert named.len() and named.str.contains('"reviewerName":"\\[NAME\\]"').all()
+    rows = pl.DataFrame({"raw": ['{"reviewerName": "raj797", "reviewText": "see www.x.com/a',
+                                 '{"reviewerName":"Jane D']})  # cut short  # fmt: skip
+    assert scrub_raw(rows)["raw"].to_list() == [
+        '{"reviewerName": "[NAME]", "reviewText": "see [URL]',
+        '{"reviewerName":"[NAME]"',
+    ]
