@@ -361,6 +361,7 @@ def train(config: TrainConfig) -> dict:
         if dist.main:
             tokenizer.save_pretrained(out)
             report.write_json(out / "metrics.json", metrics)
+            report.write_card(out / "README.md", resolved, metrics)
             report.plot_loss_curve(out / "loss_curve.png", state["train"], state["validation"])
             if config.merge and state["step"] >= total_steps:
                 merge_adapter(config.model, out, tokenizer, peft_model.get_base_model().dtype)

@@ -56,6 +56,12 @@ def test_loss_drops_and_outputs_are_written(trained):
         "q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"
     ]  # fmt: skip
     assert config["total_steps"] == 6 and config["train_samples"] == 48
+    # Its own model card, not peft's empty template.
+    card = (out / "README.md").read_text()
+    assert "More Information Needed" not in card and "library_name: peft" in card
+    best = metrics["best_validation_loss"]
+    assert f"{best:.4f} at its best (step {metrics['best_step']}" in card
+    assert "| lora_r | 16 |" in card and "after\n6 optimizer steps" in card
 
 
 def _val_loss(model, tokenizer, dataset_dir):
