@@ -190,7 +190,7 @@ def wide(
     part = long.filter(pl.col("view") == view)
     tasks = [t for t in REGISTRY if t in set(part["task"])]
     order = part.select("system", "kind").unique().sort(pl.col("kind") != "measured", "system")
-    ref_rows = part.filter(pl.col("system") == reference)
+    ref_rows = part.filter(pl.col("system") == reference) if reference else part.clear()
     ref = {r["task"]: r["value"] for r in ref_rows.iter_rows(named=True)}
     ref_kind = ref_rows["kind"][0] if ref_rows.height else None
     rows = []
@@ -253,18 +253,27 @@ def build(results_dir: Path, reference: str | None = None) -> dict:
             "scores": wide(long, view, reference, frozenset(apart)),
             "invalid": invalid_table(long, view),
         }
+    first = next(iter(configs.values()), {})
     return {
         "long": long,
         "views": views,
         "configs": configs,
         "reference": reference,
         "other_data": apart,
+        # With no reference to set rows apart: whether the rows were measured on mixed data.
+        "mixed_data": not all(same_data(c, first) for c in configs.values()),
     }
 
 
 def other_data_note(board: dict) -> str | None:
-    """Why some rows have no relative improvement, or None."""
+    """Why some rows have no relative improvement, or that the rows were measured on different
+    data; None when neither."""
     if not board.get("other_data"):
+        if board.get("mixed_data") and board.get("reference") is None:
+            return (
+                "The systems were measured on different data (another dataset build or "
+                "--limit; see Systems): their scores do not compare."
+            )
         return None
     return (
         f"No average relative improvement for {', '.join(board['other_data'])}: measured on "

@@ -180,10 +180,14 @@ def render_md(ctx: dict) -> str:
         "## Class balance (count and share per split)\n",
         _md_table(ctx["balance"]),
         "## Lengths (words)\n",
+        "_Words as a reader sees them (runs of letters and digits, JSON keys left out), in the "
+        "train, validation and test samples._\n",
         _md_table(ctx["lengths"]),
         "## Dropped candidates by reason\n",
         _md_table(ctx["drops"]),
         "## PII replaced\n",
+        "_Counted over every candidate a task scrubbed, dropped ones included: more than the "
+        "published samples hold._\n",
         _md_table(ctx["pii"]) if ctx["pii"] else "_not recorded by this build_\n",
         "## Failed checks\n",
     ]

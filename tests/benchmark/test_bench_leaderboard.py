@@ -197,3 +197,18 @@ def test_paths_that_are_files_get_one_line_errors(results, tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert f"{afile} is a file, not a folder" in err and "\n" not in err
     assert afile.read_text() == "mine"
+
+
+def test_rows_on_mixed_data_are_flagged_even_without_a_reference(tmp_path, capsys):
+    root = tmp_path / "results"
+    scores = {"sentiment_analysis": ("macro_f1", {"test_ind": (0.5, 0)})}
+    _result(root / "a", {"kind": "model", "model": "a"}, scores)
+    _result(root / "b", {"kind": "model", "model": "b"}, scores, limit=20)
+    board = leaderboard.build(root)
+    assert board["reference"] is None and board["mixed_data"]
+    assert leaderboard.main([str(root), "--out", str(tmp_path / "board")]) == 0
+    assert "measured on different data" in capsys.readouterr().err
+    (root / "b" / "config.json").write_text(
+        json.dumps({"dataset": "ds", "backend": {"kind": "model", "model": "b"}, "limit": None})
+    )
+    assert not leaderboard.build(root)["mixed_data"]
