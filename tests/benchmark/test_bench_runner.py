@@ -457,27 +457,28 @@ def test_results_go_nowhere_but_a_results_folder(dataset_dir, tmp_path, capsys):
     assert sorted(p.name for p in built.iterdir()) == ["build.json"]
 
 
-def test_a_limit_scores_the_same_samples_in_both_wordings(dataset_dir, tmp_path):
-    # Build files order an unseen-instruction split by id, which hashes the wording: here the
-    # unseen split holds its samples in the reverse order of test_ind's.
-    ds = tmp_path / "ds"
-    shutil.copytree(dataset_dir, ds)
-    path = ds / "data" / "sentiment_analysis" / "test_ind_unseen_instruction-00000-of-00001.parquet"
-    pl.read_parquet(path).reverse().write_parquet(path)
-    out = tmp_path / "out"
-    flags = ("--baseline", "random", "--tasks", "SA", "--limit", "3")
-    assert _run(ds, out, *flags, "--splits", "test_ind,test_ind_unseen_instruction") == 0
-    preds = pl.read_parquet(out / "predictions.parquet").sort("split", "row")
-    seen, unseen = (
-        preds.filter(pl.col("split") == s) for s in ("test_ind", "test_ind_unseen_instruction")
+def test_a_limit_scores_the_same_samples_in_both_wordings():
+    from benchmark.runner import _limited
+
+    # A build orders an unseen-instruction split by id, which hashes the wording: here it holds
+    # test_ind's samples in the reverse order.
+    seen = [{"id": f"s{i}", "input": f"text {i}", "options": ["a", "b"], "output": "ab"[i % 2]}
+            for i in range(12)]  # fmt: skip
+    unseen = [r | {"id": f"u{i}"} for i, r in enumerate(reversed(seen))]
+    data = datasets.DatasetDict(
+        {"test_ind": datasets.Dataset.from_list(seen),
+         "test_ind_unseen_instruction": datasets.Dataset.from_list(unseen)}
+    )  # fmt: skip
+    first = [r["input"] for r in _limited(data, "test_ind", 3)]
+    assert first == ["text 0", "text 1", "text 2"]
+    picked = _limited(data, "test_ind_unseen_instruction", 3)
+    assert [r["input"] for r in picked] == first and all(r["id"][0] == "u" for r in picked)
+    assert len(_limited(data, "test_ind_unseen_instruction", None)) == 12
+    # Without its test split to follow, an unseen split takes its own first records.
+    alone = datasets.DatasetDict(
+        {"test_ind_unseen_instruction": data["test_ind_unseen_instruction"]}
     )
-    assert seen.height == unseen.height == 3
-    assert seen["output"].to_list() == unseen["output"].to_list()
-    records = {
-        r["id"]: r["input"]
-        for r in pl.read_parquet(ds / "data" / "sentiment_analysis" / "*.parquet").iter_rows(
-            named=True
-        )
-    }
-    assert [records[i] for i in seen["id"]] == [records[i] for i in unseen["id"]]
-    assert seen["id"].to_list() != unseen["id"].to_list()  # the same samples, other wording
+    assert [r["input"] for r in _limited(alone, "test_ind_unseen_instruction", 2)] == [
+        "text 11",
+        "text 10",
+    ]
