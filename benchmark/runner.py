@@ -87,26 +87,21 @@ def check_out(out: Path) -> None:
     """A UserError unless `out` can take this run's results: a folder that is absent (and can
     be made), empty, or holds results of `benchmark run`; never a dataset folder or one inside
     it, nor a folder of other files (a training run's config.json would be overwritten)."""
-    from ecinstruct.paths import check_out_folder, refuse_inside_build
+    from ecinstruct.paths import check_own_folder
 
-    refuse_inside_build(out, "the results")
-    check_out_folder(out)
-    if out.is_dir() and any(out.iterdir()) and not is_results_folder(out):
-        raise UserError(
-            f"{out} already holds files and is not a results folder of `benchmark run`; "
-            "choose another --out, or empty the folder first"
-        )
+    check_own_folder(
+        out,
+        is_results_folder,
+        "a results folder of `benchmark run`",
+        "results (config.json, scores.json, predictions.parquet)",
+    )
 
 
 def is_results_folder(out: Path) -> bool:
     """Whether `out` holds results of this runner: scores, or the config a run writes."""
-    if (out / "scores.json").is_file():
-        return True
-    try:
-        config = json.loads((out / "config.json").read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
-        return False
-    return isinstance(config, dict) and set(IDENTITY) <= config.keys()
+    from ecinstruct.paths import has_keys
+
+    return (out / "scores.json").is_file() or has_keys(out / "config.json", IDENTITY)
 
 
 OTHER_OUT = "; choose another --out"

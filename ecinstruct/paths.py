@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from ecinstruct.errors import UserError
@@ -47,14 +48,20 @@ def check_out_folder(
         raise UserError(f"{out} is not writable; {advice}")
 
 
-def is_build_folder(folder: Path) -> bool:
-    """Whether `folder` is a dataset folder a build wrote: its build.json (every complete one
-    has it) is an ECInstruct manifest, not some other tool's file of that name."""
+def has_keys(path: Path, keys: Iterable[str]) -> bool:
+    """Whether the file `path` holds a JSON object with every one of `keys`: a file one of our
+    commands wrote, not some other tool's of that name."""
     try:
-        manifest = json.loads((folder / "build.json").read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError):
         return False
-    return isinstance(manifest, dict) and "ecinstruct_version" in manifest
+    return isinstance(data, dict) and set(keys) <= data.keys()
+
+
+def is_build_folder(folder: Path) -> bool:
+    """Whether `folder` is a dataset folder a build wrote: its build.json (every complete one
+    has it) is an ECInstruct manifest."""
+    return has_keys(folder / "build.json", ["ecinstruct_version"])
 
 
 def refuse_inside_build(out: Path, what: str, flag: str = "--out") -> None:
@@ -68,6 +75,23 @@ def refuse_inside_build(out: Path, what: str, flag: str = "--out") -> None:
                 f"{flag} {out} {place} a dataset folder: a rebuild would delete {what} and a "
                 f"publish would refuse it; choose a {flag} outside it"
             )
+
+
+def check_own_folder(out: Path, ours: Callable[[Path], bool], kind: str, writes: str) -> bool:
+    """A UserError unless `out` can take a command's outputs, written into it beside what is
+    there: a folder that is absent (and can be made), empty, or `ours` (one of `kind`, e.g. "a
+    training run"); never a dataset folder or one inside it (see `refuse_inside_build`), nor a
+    folder of other files, among which the command would write `writes`. Returns whether `out`
+    already holds files."""
+    refuse_inside_build(out, kind)
+    check_out_folder(out)
+    started = out.is_dir() and any(out.iterdir())
+    if started and not ours(out):
+        raise UserError(
+            f"--out {out} already holds files and is not {kind}; the command would write its "
+            f"{writes} among them: choose another --out, or empty the folder first"
+        )
+    return started
 
 
 # Files a desktop or a download tool leaves in any folder: never the user's work, so an output

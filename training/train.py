@@ -23,7 +23,6 @@ step. The effective batch stays ``--batch-size`` samples whatever the number of 
 from __future__ import annotations
 
 import inspect
-import json
 import math
 import os
 import random
@@ -378,13 +377,9 @@ RUN_CONFIG_KEYS = {"lora_r", "lora_target_modules", "total_steps"}  # not in a m
 def is_run_folder(out: Path) -> bool:
     """Whether ``out`` is a folder this trainer has written into: it holds a checkpoint, or the
     resolved config a run writes first (a run killed before its first checkpoint)."""
-    if checkpoint.has_checkpoint(out):
-        return True
-    try:
-        saved = json.loads((out / RUN_CONFIG).read_text())
-    except (OSError, ValueError):
-        return False
-    return isinstance(saved, dict) and RUN_CONFIG_KEYS <= saved.keys()
+    from ecinstruct.paths import has_keys
+
+    return checkpoint.has_checkpoint(out) or has_keys(out / RUN_CONFIG, RUN_CONFIG_KEYS)
 
 
 def check_out(out: Path, resume: bool) -> str | None:
@@ -395,18 +390,12 @@ def check_out(out: Path, resume: bool) -> str | None:
     never overwritten without ``resume``. Returns a note to print when the run starts afresh
     although asked to resume, or starts a stopped run again (None otherwise): a job that
     always passes --resume starts its first attempt too."""
-    from ecinstruct.paths import check_out_folder, refuse_inside_build
+    from ecinstruct.paths import check_own_folder
 
     try:
-        refuse_inside_build(out, "the run")
-        check_out_folder(out)
-        started = out.is_dir() and any(out.iterdir())
-        if started and not is_run_folder(out):
-            raise UserError(
-                f"--out {out} already holds files and is not a training run; the run would write "
-                "its adapter, README.md, tokenizer and config.json among them: choose another "
-                "--out, or empty the folder first"
-            )
+        started = check_own_folder(
+            out, is_run_folder, "a training run", "adapter, README.md, tokenizer and config.json"
+        )
     except OSError as exc:  # a folder on the way that cannot be read
         raise UserError(f"cannot use --out {out}: {exc.strerror or exc}") from exc
     saved = started and checkpoint.has_checkpoint(out)
